@@ -1,0 +1,66 @@
+"""Text into index terms: lower-cased words, English stopwords dropped, Snowball-stemmed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+# Words (letters and digits, with inner apostrophes or dots as in "don't" and "u.s"); timestamp
+# labels such as "[38:00]" yield only digits, which `_is_noise` drops.
+_WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*")
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren't as at be because been before being
+    below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
+    during each few for from further had hadn't has hasn't have haven't having he he'd he'll he's her here
+    here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its
+    itself let's me more most mustn't my myself no nor not of off on once only or other ought our ours
+    ourselves out over own same shan't she she'd she'll she's should shouldn't so some such than that
+    that's the their theirs them themselves then there there's these they they'd they'll they're they've
+    this those through to too under until up very was wasn't we we'd we'll we're we've were weren't what
+    what's when when's where where's which while who who's whom why why's will with won't would wouldn't
+    you you'd you'll you're you've your yours yourself yourselves also just s t
+    """.split()
+)
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def normalize(text: str) -> str:
+    """Case-folded, accents removed, curly apostrophes straightened."""
+    text = text.casefold()
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """The content words of a text, unstemmed, in order (stopwords and noise removed)."""
+    found = []
+    for word in _WORD.findall(normalize(text)):
+        word = word.replace(".", "")
+        if word.endswith("'s"):
+            word = word[:-2]
+        if word in STOPWORDS or _is_noise(word):
+            continue
+        found.append(word.replace("'", ""))
+    return found
+
+
+def terms(text: str) -> list[str]:
+    """Index terms of a text: its content words, stemmed."""
+    return [stem(word) for word in words(text)]
+
+
+def _is_noise(word: str) -> bool:
+    return word.isdigit() and len(word) < 3

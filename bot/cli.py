@@ -1,0 +1,126 @@
+"""The `notesbot` command line: search and check a vault, serve the Slack app, post the digest."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.index_cache import load_vault
+from bot.search import Hit, Searcher
+from bot.timestamps import format_timestamp
+
+log = logging.getLogger("notesbot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings(**({"notes_dir": args.notes} if getattr(args, "notes", None) else {}))
+    except ConfigError as error:
+        print(f"notesbot: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.run(args, settings) or 0)
+    except ConfigError as error:
+        print(f"notesbot: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="notesbot", description=__doc__)
+    commands = parser.add_subparsers(title="commands")
+
+    search = commands.add_parser("search", help="search the vault from the command line")
+    search.add_argument("query", nargs="*", help="what to look for (omit with --batch)")
+    _notes_option(search)
+    search.add_argument("--limit", type=int, default=5, help="how many hits (default 5)")
+    search.add_argument("--json", action="store_true", help="print the hits as JSON")
+    search.add_argument("--batch", action="store_true", help="one query a line on stdin, one JSON line out each")
+    search.set_defaults(run=_search)
+
+    check = commands.add_parser("check", help="list every problem of the vault's notes as path:line: message")
+    _notes_option(check)
+    check.set_defaults(run=_check)
+    return parser
+
+
+def _notes_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--notes", type=Path, help="the vault folder (default: NOTES_DIR, else the bundled notes/)")
+
+
+def open_searcher(settings: Settings, progress: bool) -> Searcher:
+    """Load (or build) the vault's index and a searcher over it; a missing folder is a clear error."""
+    if not settings.notes_dir.is_dir():
+        raise ConfigError(f"NOTES_DIR: no folder at {settings.notes_dir}")
+    vault = load_vault(settings.notes_dir, settings.cache_dir, progress=progress)
+    return Searcher(vault.index)
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    searcher = open_searcher(settings, progress=sys.stderr.isatty())
+    if args.batch:
+        for line in sys.stdin:
+            query = line.rstrip("\n")
+            hits = searcher.search(query, args.limit) if query.strip() else []
+            print(json.dumps({"query": query, "hits": [_hit_json(h) for h in hits]}, ensure_ascii=False))
+        return 0
+    query = " ".join(args.query)
+    if not query.strip():
+        print("notesbot search: give a query, or --batch to read queries from stdin", file=sys.stderr)
+        return 2
+    hits = searcher.search(query, args.limit)
+    if args.json:
+        print(json.dumps({"query": query, "hits": [_hit_json(h) for h in hits]}, ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        suggestions = searcher.suggest(query)
+        print(f"Nothing found for {query!r}." + (f" Try: {'; '.join(suggestions)}" if suggestions else ""))
+        return 0
+    for rank, hit in enumerate(hits, 1):
+        print(_hit_text(rank, hit))
+    return 0
+
+
+def _hit_json(hit: Hit) -> dict:
+    fields = asdict(hit)
+    return {key: fields[key] for key in ("note", "heading", "title", "score", "url", "timestamp")} | {
+        "heading_path": list(hit.heading_path)
+    }
+
+
+def _hit_text(rank: int, hit: Hit) -> str:
+    where = " › ".join((*hit.heading_path, hit.heading)) or "(introduction)"
+    excerpt = " ".join(hit.text.replace("**", "").split())
+    excerpt = excerpt if len(excerpt) <= 240 else excerpt[:240].rsplit(" ", 1)[0] + "…"
+    moment = f" at {format_timestamp(hit.timestamp)}" if hit.timestamp is not None else ""
+    lines = [f"{rank}. {hit.title} — {where}  ({hit.note}, score {hit.score:.2f})", f"   {excerpt}"]
+    if hit.url:
+        lines.append(f"   ▶ watch{moment}: {hit.url}")
+    return "\n".join(lines) + "\n"
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.notes_dir.is_dir():
+        raise ConfigError(f"NOTES_DIR: no folder at {settings.notes_dir}")
+    vault = load_vault(settings.notes_dir, settings.cache_dir, progress=sys.stderr.isatty())
+    problems = sorted(vault.problems, key=lambda p: (p.path, p.line))
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    print(
+        f"{vault.index.note_count} notes, {vault.index.section_count} sections served; "
+        f"{errors} errors, {len(problems) - errors} warnings",
+        file=sys.stderr,
+    )
+    return 1 if errors else 0

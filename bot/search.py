@@ -1,0 +1,163 @@
+"""Search hits: a query in, the best sections of the index out, best first.
+
+A section's score is its own BM25F score plus a share of its note's BM25 score, so that a question
+naming the guest or the topic of a note finds the right section in it. Query words that the vault does
+not know (or barely knows) are corrected against its vocabulary with rapidfuzz; near-identical sections
+from several notes on the same video are shown once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from bot.analysis import normalize, stem, words
+from bot.index import SearchIndex
+from bot.parsing import video_url
+
+NOTE_SHARE = 0.5  # how much of the note's own score each of its sections inherits
+CANDIDATES = 200  # sections reranked and de-duplicated per query
+MIN_KNOWN_DF = 3  # a word found in fewer sections than this may well be a typo
+MIN_SPELLING_COUNT = 3  # a correction must be a word the vault uses at least this often
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    note: str  # path relative to the vault
+    title: str
+    heading: str
+    heading_path: tuple[str, ...]
+    score: float
+    url: str | None
+    timestamp: int | None  # seconds into the video, None where the section has no timestamp
+    video_id: str | None
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerms:
+    terms: dict[int, float]  # term id -> weight
+    corrections: dict[str, str]  # query word -> the word it was read as
+
+
+class Speller:
+    """Corrects query words against the words of the vault, favouring the common ones."""
+
+    def __init__(self, surface_words: dict[str, int]) -> None:
+        self._by_length: dict[int, tuple[list[str], list[int]]] = {}
+        for word, count in surface_words.items():
+            if count >= MIN_SPELLING_COUNT and word.isalpha():
+                bucket = self._by_length.setdefault(len(word), ([], []))
+                bucket[0].append(word)
+                bucket[1].append(count)
+
+    def correct(self, word: str) -> str | None:
+        """The closest common word within one edit (two for longer words), or None."""
+        max_edits = 1 if len(word) <= 5 else 2
+        best: tuple[int, int, str] | None = None
+        for length in range(len(word) - max_edits, len(word) + max_edits + 1):
+            choices, counts = self._by_length.get(length, ((), ()))
+            for _, distance, position in process.extract_iter(
+                word, choices, scorer=Levenshtein.distance, score_cutoff=max_edits
+            ):
+                candidate = (distance, -counts[position], choices[position])
+                if best is None or candidate < best:
+                    best = candidate
+        return best[2] if best else None
+
+
+class Searcher:
+    """Ranks the sections of one index. Pure: the index is data, nothing else is touched."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+        self.speller = Speller(index.surface_words)
+        self._section_df = np.diff(index.section_postings.ptr)
+        self._headings_folded = [normalize(h) for h in index.section_headings]
+
+    def read_query(self, query: str) -> QueryTerms:
+        weights: dict[int, float] = {}
+        corrections: dict[str, str] = {}
+        vocabulary = self.index.vocabulary
+        for word in words(query):
+            term_id = vocabulary.get(stem(word))
+            df = self._section_df[term_id] if term_id is not None else 0
+            if df < MIN_KNOWN_DF:
+                fixed = self.speller.correct(word)
+                fixed_id = vocabulary.get(stem(fixed)) if fixed else None
+                if fixed_id is not None and fixed_id != term_id:
+                    corrections[word] = fixed
+                    weights[fixed_id] = weights.get(fixed_id, 0.0) + 1.0
+                    continue
+            if term_id is not None:
+                weights[term_id] = weights.get(term_id, 0.0) + 1.0
+        return QueryTerms(weights, corrections)
+
+    def search(self, query: str, limit: int = 5) -> list[Hit]:
+        query_terms = self.read_query(query)
+        if not query_terms.terms or limit <= 0:
+            return []
+        scores = self._scores(query_terms.terms)
+        count = min(CANDIDATES, int(np.count_nonzero(scores)))
+        if count == 0:
+            return []
+        top = np.argpartition(-scores, count - 1)[:count]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [self._hit(int(i), float(scores[i])) for i in self._distinct(top)[:limit]]
+
+    def suggest(self, query: str, limit: int = 3) -> list[str]:
+        """Headings that look like the query, for when a search finds nothing."""
+        found = process.extract(
+            normalize(query), self._headings_folded, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=60
+        )
+        headings = dict.fromkeys(self.index.section_headings[i] for _, _, i in found if self.index.section_headings[i])
+        return list(headings)[:limit]
+
+    def _scores(self, term_weights: dict[int, float]) -> np.ndarray:
+        index = self.index
+        sections = np.zeros(index.section_count, dtype=np.float32)
+        notes = np.zeros(index.note_count, dtype=np.float32)
+        for term_id, weight in term_weights.items():
+            docs, impacts = index.section_postings.of(term_id)
+            sections[docs] += weight * impacts
+            docs, impacts = index.note_postings.of(term_id)
+            notes[docs] += weight * impacts
+        return sections + NOTE_SHARE * notes[index.section_note] * (sections > 0)
+
+    def _distinct(self, ranked: np.ndarray) -> list[int]:
+        """Drops sections that repeat one already ranked: same video and moment, or same heading and video."""
+        seen: set[tuple] = set()
+        kept = []
+        for i in ranked:
+            video = self.index.note_videos[self.index.section_note[i]] or self.index.note_paths[self.index.section_note[i]]
+            keys = {(video, "t", int(self.index.section_first_ts[i])), (video, "h", self._headings_folded[i])}
+            if self.index.section_first_ts[i] < 0:
+                keys.discard((video, "t", -1))
+            if keys & seen:
+                continue
+            seen |= keys
+            kept.append(int(i))
+        return kept
+
+    def _hit(self, i: int, score: float) -> Hit:
+        index = self.index
+        note_id = int(index.section_note[i])
+        first_ts = int(index.section_first_ts[i])
+        timestamp = first_ts if first_ts >= 0 else None
+        video_id = index.note_videos[note_id]
+        return Hit(
+            note=index.note_paths[note_id],
+            title=index.note_titles[note_id],
+            heading=index.section_headings[i],
+            heading_path=index.section_paths[i],
+            score=round(score, 4),
+            url=video_url(video_id, timestamp),
+            timestamp=timestamp,
+            video_id=video_id,
+            text=index.section_texts[i],
+            line=int(index.section_lines[i]),
+        )

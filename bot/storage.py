@@ -1,0 +1,126 @@
+"""The database at the edge: tables every process of the bot shares, on SQLite or PostgreSQL.
+
+SQLite (a file) is the embedded default for one process; PostgreSQL (`DATABASE_URL`) is what several
+replicas share. The same SQLAlchemy Core tables and statements serve both.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+
+metadata = MetaData()
+
+# Slack event ids already answered, so a retried (or re-delivered) event is answered once.
+handled_events = Table(
+    "handled_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("handled_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# One row per (team, channel, local date): the claim that makes a digest post happen once.
+digest_claims = Table(
+    "digest_claims",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", String(32), nullable=False, default=""),
+    Column("channel_id", String(32), nullable=False),
+    Column("local_date", String(10), nullable=False),
+    Column("claimed_by", String(128), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("note_path", Text),
+    Column("heading", Text),
+    Column("message_ts", String(32)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("status", String(16), nullable=False, default="claimed"),
+    UniqueConstraint("team_id", "channel_id", "local_date", name="uq_digest_claim_day"),
+)
+
+# Channels subscribed from Slack with `/notes digest on HH:MM Zone`.
+digest_subscriptions = Table(
+    "digest_subscriptions",
+    metadata,
+    Column("team_id", String(32), primary_key=True, default=""),
+    Column("channel_id", String(32), primary_key=True),
+    Column("time_of_day", String(5), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("days", String(32), nullable=False, default="mon-sun"),
+    Column("created_by", String(32)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Notes already featured in a channel during its current cycle through the vault.
+digest_featured = Table(
+    "digest_featured",
+    metadata,
+    Column("team_id", String(32), primary_key=True, default=""),
+    Column("channel_id", String(32), primary_key=True),
+    Column("note_path", String(1024), primary_key=True),
+    Column("cycle", Integer, primary_key=True, default=0),
+    Column("featured_on", String(10), nullable=False),
+)
+
+# What people asked and how good the answer was, for `notesbot report`.
+queries = Table(
+    "queries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("asked_at", DateTime(timezone=True), nullable=False),
+    Column("team_id", String(32)),
+    Column("kind", String(16), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("hits", Integer, nullable=False),
+    Column("top_score", Float),
+    Column("top_note", Text),
+    Column("top_heading", Text),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("given_at", DateTime(timezone=True), nullable=False),
+    Column("team_id", String(32)),
+    Column("user_id", String(32)),
+    Column("query", Text, nullable=False),
+    Column("note_path", Text),
+    Column("heading", Text),
+    Column("helpful", Integer, nullable=False),
+)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets a busy timeout so that concurrent writers wait, not fail."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables (migrations in `bot/migrations` take over once they exist)."""
+    metadata.create_all(engine)

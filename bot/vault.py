@@ -1,0 +1,124 @@
+"""Notes on disk: finding a vault's markdown files, reading and parsing them, checking its wikilinks.
+
+The only module of the notes engine that touches the filesystem. Parsing a large vault is spread
+over the machine's cores; one unreadable file becomes a `Problem`, never a failure of the rest.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from bot.index import NoteTerms, analyze_note
+from bot.parsing import Note, Problem, parse_note
+
+# Obsidian's and Quartz's own folders, version control and trash are not notes.
+_SKIPPED_DIRS = {".obsidian", ".trash", ".git", "node_modules", ".quartz-cache"}
+_PARALLEL_FROM = 200  # fewer files than this parse faster in one process than the pool takes to start
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    mtime_ns: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    path: str
+    stamp: FileStamp
+    note: Note | None
+    terms: NoteTerms | None
+    problems: tuple[Problem, ...]
+
+
+def list_notes(root: Path) -> dict[str, FileStamp]:
+    """Every markdown file under `root`, by path relative to it, with what tells a change."""
+    found: dict[str, FileStamp] = {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
+        for name in files:
+            if not name.lower().endswith(".md"):
+                continue
+            full = Path(folder, name)
+            try:
+                info = full.stat()
+            except OSError:
+                continue
+            found[full.relative_to(root).as_posix()] = FileStamp(info.st_mtime_ns, info.st_size)
+    return dict(sorted(found.items()))
+
+
+def parse_file(root: Path, rel_path: str, stamp: FileStamp) -> ParsedFile:
+    try:
+        raw = (root / rel_path).read_bytes()
+    except OSError as error:
+        problem = Problem(rel_path, 1, f"cannot read the file: {error.strerror or error}", "error")
+        return ParsedFile(rel_path, stamp, None, None, (problem,))
+    result = parse_note(rel_path, raw)
+    terms = analyze_note(result.note) if result.note else None
+    return ParsedFile(rel_path, stamp, result.note, terms, tuple(result.problems))
+
+
+def parse_files(
+    root: Path,
+    stamps: dict[str, FileStamp],
+    on_parsed: Callable[[int], None] = lambda n: None,
+    workers: int | None = None,
+) -> list[ParsedFile]:
+    """Parse many files, in parallel when there are many; `on_parsed(n)` reports progress."""
+    items = list(stamps.items())
+    workers = workers or os.cpu_count() or 1
+    if len(items) < _PARALLEL_FROM or workers == 1:
+        return [_reported(parse_file(root, path, stamp), on_parsed) for path, stamp in items]
+    chunk = 64
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        batches = pool.map(_parse_batch, [(root, items[i : i + chunk]) for i in range(0, len(items), chunk)])
+        parsed: list[ParsedFile] = []
+        for batch in batches:
+            parsed += batch
+            on_parsed(len(batch))
+    return parsed
+
+
+def _parse_batch(job: tuple[Path, list[tuple[str, FileStamp]]]) -> list[ParsedFile]:
+    root, items = job
+    return [parse_file(root, path, stamp) for path, stamp in items]
+
+
+def _reported(parsed: ParsedFile, on_parsed: Callable[[int], None]) -> ParsedFile:
+    on_parsed(1)
+    return parsed
+
+
+def link_keys(path: str) -> tuple[str, str]:
+    """The names a wikilink may use for a note: its path without `.md`, and its file name alone."""
+    without_suffix = path[:-3] if path.lower().endswith(".md") else path
+    return without_suffix.casefold(), PurePosixPath(without_suffix).name.casefold()
+
+
+def resolve_link(target: str, known: set[str]) -> bool:
+    """Whether `[[target]]` names a note of the vault, as Obsidian resolves it (case-insensitively)."""
+    for key in link_keys(target.strip().lstrip("/")):
+        if key in known:
+            return True
+    return False
+
+
+def known_link_names(paths: Iterable[str]) -> set[str]:
+    names: set[str] = set()
+    for path in paths:
+        names.update(link_keys(path))
+    return names
+
+
+def broken_links(notes: Iterable[Note], known: set[str]) -> list[Problem]:
+    return [
+        Problem(note.path, link.line, f"wikilink [[{link.target}]] names no note of the vault")
+        for note in notes
+        for link in note.links
+        if not resolve_link(link.target, known)
+    ]
