@@ -14,6 +14,32 @@ DEFAULT_CACHE = Path.home() / ".cache" / "notesbot"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+# Digest schedule values, shared by the settings and by `/notes digest on ...`; each returns the
+# normalised value or raises ValueError with what is expected.
+def clock_time(value: str) -> str:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError("must be a time of day as HH:MM, such as 09:00")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError("must be an IANA time zone name such as Europe/Berlin") from error
+    return value.strip()
+
+
+def day_spec(value: str) -> str:
+    normal = value.lower().replace(" ", "")
+    for part in normal.split(","):
+        for day in part.split("-"):
+            if day not in _DAYS:
+                raise ValueError("must be days such as mon-fri or mon,wed,fri")
+    return normal
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -46,28 +72,17 @@ class Settings(BaseSettings):
     @field_validator("digest_time")
     @classmethod
     def _clock(cls, value: str) -> str:
-        match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
-        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-            raise ValueError("must be a time of day as HH:MM, such as 09:00")
-        return f"{int(match.group(1)):02d}:{match.group(2)}"
+        return clock_time(value)
 
     @field_validator("digest_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value.strip())
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError("must be an IANA time zone name such as Europe/Berlin") from error
-        return value.strip()
+        return time_zone(value)
 
     @field_validator("digest_days")
     @classmethod
     def _days(cls, value: str) -> str:
-        for part in value.lower().replace(" ", "").split(","):
-            for day in part.split("-"):
-                if day not in _DAYS:
-                    raise ValueError("must be days such as mon-fri or mon,wed,fri")
-        return value.lower().replace(" ", "")
+        return day_spec(value)
 
     @property
     def digest_channels(self) -> list[str]:
