@@ -1,0 +1,311 @@
+"""Search hits as Slack messages: pure functions from plain data to Block Kit payloads.
+
+Everything that came from a note or from a user is escaped for mrkdwn (`&`, `<`, `>`), so no
+`<!channel>`, `<!here>`, user mention or link can be smuggled in; the only links are the ones built
+here from a validated video id. Blocks are built with slack_sdk's models, whose `to_dict()` checks
+Slack's limits, and every message carries a plain-text fallback `text`.
+
+A message is a dict ready for `chat.postMessage(**message)` or a `response_url` post:
+`{"text": ..., "blocks": [...]}`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.parsing import video_url
+from bot.search import Hit
+from bot.timestamps import format_timestamp, parse_timestamp
+
+Message = dict[str, Any]
+
+MAX_BLOCKS = 50  # per message (a Home tab allows 100)
+MAX_HOME_BLOCKS = 100
+SECTION_LIMIT = 3000  # characters of a section block's text
+EXCERPT_LIMIT = 1200  # an answer's excerpt: enough to judge the section, short enough to read in Slack
+SHORT_EXCERPT_LIMIT = 300
+QUERY_SHOWN_LIMIT = 120  # how much of a (possibly huge) query is quoted back to the user
+
+SHARE_ACTION = "notes_share"
+NEXT_ACTION = "notes_next"
+DISMISS_ACTION = "notes_dismiss"
+
+_VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+# Timestamp labels as the engine writes them into clean text: [38:00], [1:02:03].
+_TIMESTAMP_LABEL = re.compile(r"\[(\d{1,3}(?::\d{2}){1,2})\]")
+_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.DOTALL)
+# Stands for a bold marker while cutting, so that a cut inside bold text can close it again.
+_BOLD = "\x00"
+_ELLIPSIS = "…"
+
+
+# --- Text ---------------------------------------------------------------------------------------
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Defuse mentions and links in text the bot did not write: exactly `&`, `<` and `>`."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def moment_url(video_id: str | None, seconds: int | None) -> str | None:
+    """The YouTube link to a moment, or None when the video id is missing or not a real id.
+
+    The id comes from a note's front matter: anything but an 11-character YouTube id could carry
+    `>` or `|` and break out of the link, so it gets no link at all.
+    """
+    if not video_id or not _VIDEO_ID.fullmatch(video_id):
+        return None
+    return video_url(video_id, seconds)
+
+
+def watch_link(video_id: str | None, seconds: int | None) -> str | None:
+    """`<url|Watch from 38:00>` (or `Watch the video` without a moment); None without a valid video."""
+    url = moment_url(video_id, seconds)
+    if url is None:
+        return None
+    label = f"Watch from {format_timestamp(seconds)}" if seconds is not None else "Watch the video"
+    return f"<{url}|{label}>"
+
+
+def excerpt_mrkdwn(text: str, video_id: str | None, limit: int = EXCERPT_LIMIT) -> str:
+    """A section's clean text as Slack mrkdwn of at most `limit` characters.
+
+    Escaped; `**x**` becomes `*x*`; bullets and line breaks stay; each timestamp label such as
+    `[38:00]` becomes a link to that moment when the note has a video; a long text is cut at a word
+    with an ellipsis (and bold text cut in the middle is closed again).
+    """
+    limit = min(limit, SECTION_LIMIT)
+    escaped = escape_mrkdwn(text.replace(_BOLD, "").strip())
+    marked = _STRONG.sub(lambda m: f"{_BOLD}{m.group(1)}{_BOLD}", escaped)
+    linked = _TIMESTAMP_LABEL.sub(lambda m: _timestamp_link(m, video_id), marked)
+    return cut_at_word(linked, limit).replace(_BOLD, "*")
+
+
+def _timestamp_link(match: re.Match[str], video_id: str | None) -> str:
+    seconds = parse_timestamp(match.group(1))
+    url = moment_url(video_id, seconds) if seconds is not None else None
+    return f"<{url}|{match.group(1)}>" if url else match.group(0)
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """`text` if it fits in `limit` characters, else its start cut at a word, with an ellipsis.
+
+    Never cuts inside a link `<...>` or an entity `&amp;` (both contain no spaces, and a cut
+    without any space backs off to before them).
+    """
+    if len(text) <= limit:
+        return text
+    room = limit - 2  # the ellipsis and, if needed, a bold marker that closes an open one
+    head = text[: room + 1]
+    space = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
+    head = head[:space] if space > room // 2 else _cut_outside_markup(head[:room])
+    head = head.rstrip(" \n\t,:")  # not `;`, which may end an entity
+    if head.count(_BOLD) % 2 and head.endswith(_BOLD):
+        head = head[:-1].rstrip()
+    closing = _BOLD if head.count(_BOLD) % 2 else ""
+    return head + _ELLIPSIS + closing
+
+
+def _cut_outside_markup(head: str) -> str:
+    """`head` shortened so that it does not end inside a link or an entity."""
+    link_start = head.rfind("<")
+    if link_start > head.rfind(">"):
+        head = head[:link_start]
+    # Only an `&` after the last link starts an entity: the links' own URLs hold `&t=`.
+    entity_start = head.rfind("&", head.rfind(">") + 1)
+    if entity_start > head.rfind(";"):
+        head = head[:entity_start]
+    return head
+
+
+def plain_excerpt(text: str, limit: int = SHORT_EXCERPT_LIMIT) -> str:
+    """One line of escaped text without markup, for fallbacks and short previews."""
+    flat = " ".join(text.replace("**", "").replace("•", "").split())
+    return cut_at_word(escape_mrkdwn(flat), limit)
+
+
+def quote_query(query: str) -> str:
+    """The user's query, escaped and shortened, in quotes."""
+    return f"“{cut_at_word(escape_mrkdwn(' '.join(query.split())), QUERY_SHOWN_LIMIT)}”"
+
+
+def location(hit: Hit) -> str:
+    """`Title › Parent › Heading`, escaped (the heading is omitted for a note's introduction)."""
+    return _joined_path((hit.title, *hit.heading_path, hit.heading))
+
+
+def _joined_path(parts: Sequence[str]) -> str:
+    return " › ".join(escape_mrkdwn(" ".join(p.split())) for p in parts if p.strip())
+
+
+# --- Answers ------------------------------------------------------------------------------------
+
+
+def result_value(query: str, position: int) -> str:
+    """What a result's buttons carry: the query and the position of the hit shown."""
+    return json.dumps({"q": query, "i": position}, ensure_ascii=False)
+
+
+def read_result_value(value: str) -> tuple[str, int]:
+    """The query and position of `result_value`; ValueError if it is not one."""
+    data = json.loads(value)
+    if not isinstance(data, dict) or not isinstance(data.get("q"), str) or not isinstance(data.get("i"), int):
+        raise ValueError("not a result value")
+    return data["q"], data["i"]
+
+
+def answer_message(hit: Hit, query: str, position: int = 0, count: int = 1) -> Message:
+    """The answer to `/notes`: where, the excerpt, the watch link, and share / next / dismiss buttons."""
+    value = result_value(query, position)
+    buttons = [
+        ButtonElement(text="Share to channel", action_id=SHARE_ACTION, value=value, style="primary"),
+    ]
+    if count > 1:
+        buttons.append(ButtonElement(text="Next match", action_id=NEXT_ACTION, value=value))
+    buttons.append(ButtonElement(text="Dismiss", action_id=DISMISS_ACTION, value=value))
+    footer = f"Match {position + 1} of {count} for {quote_query(query)}"
+    blocks = [*_hit_blocks(hit, footer), ActionsBlock(elements=buttons)]
+    return _message(_hit_fallback(hit), blocks)
+
+
+def shared_message(hit: Hit, user_id: str) -> Message:
+    """An answer posted to the channel by the Share button, saying who shared it."""
+    sharer = f"<@{user_id}>" if re.fullmatch(r"[UW][A-Z0-9]+", user_id) else "Someone"
+    blocks = _hit_blocks(hit, f"Shared by {sharer} from /notes")
+    return _message(f"{sharer} shared: {_hit_fallback(hit)}", blocks)
+
+
+def thread_answer(hits: Sequence[Hit], query: str) -> Message:
+    """The answer to a mention or a DM: the top hit in full and the next two as short links."""
+    top, more = hits[0], hits[1:3]
+    blocks: list[Block] = _hit_blocks(top, f"Best match for {quote_query(query)}")
+    if more:
+        lines = "\n".join(f"• {_short_link(hit)}" for hit in more)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Also:*\n{lines}")))
+    return _message(_hit_fallback(top), blocks)
+
+
+def _hit_blocks(hit: Hit, footer: str) -> list[Block]:
+    title = f"*{_joined_path([hit.title]) or 'Untitled note'}*"
+    path = _joined_path((*hit.heading_path, hit.heading))
+    heading = cut_at_word(title + (f"\n{path}" if path else ""), SECTION_LIMIT)
+    excerpt = excerpt_mrkdwn(hit.text, hit.video_id) or "_(this section has no text)_"
+    link = watch_link(hit.video_id, hit.timestamp)
+    context = f":arrow_forward: {link}   ·   {footer}" if link else footer
+    return [
+        SectionBlock(text=MarkdownTextObject(text=heading)),
+        SectionBlock(text=MarkdownTextObject(text=excerpt)),
+        ContextBlock(elements=[MarkdownTextObject(text=cut_at_word(context, SECTION_LIMIT))]),
+    ]
+
+
+def _short_link(hit: Hit) -> str:
+    label = cut_at_word(location(hit), 200)
+    url = moment_url(hit.video_id, hit.timestamp)
+    moment = f" ({format_timestamp(hit.timestamp)})" if hit.timestamp is not None else ""
+    # A link label ends at `|` or `>`; escaping removed `>`, and a `|` would cut the label short.
+    return f"<{url}|{label.replace('|', '¦')}>{moment}" if url else f"{label}{moment}"
+
+
+def _hit_fallback(hit: Hit) -> str:
+    link = watch_link(hit.video_id, hit.timestamp)
+    return location(hit) + (f" — {link}" if link else "")
+
+
+# --- Other replies ------------------------------------------------------------------------------
+
+
+def nothing_found_message(query: str, suggestions: Sequence[str], corrections: dict[str, str]) -> Message:
+    """A friendly nothing-found reply with what might work instead: close headings and corrected words."""
+    lines = [f"Nothing found for {quote_query(query)}."]
+    if corrections:
+        fixed = ", ".join(
+            f"{escape_mrkdwn(k)} → *{escape_mrkdwn(v)}*" for k, v in list(corrections.items())[:5]
+        )
+        lines.append(f"I read: {fixed}")
+    if suggestions:
+        lines.append("Close headings you could try:")
+        lines.extend(f"• {cut_at_word(escape_mrkdwn(s), 200)}" for s in suggestions[:5])
+    else:
+        lines.append("Try fewer or other words, for example `/notes computer vision`.")
+    text = cut_at_word("\n".join(lines), SECTION_LIMIT)
+    return _message(lines[0], [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def help_message() -> Message:
+    """Short usage with examples, for `/notes` and `/notes help`."""
+    text = (
+        "*Ask the video notes.* I find the section that answers you and link to that moment of the video.\n"
+        "• `/notes computer vision` — the best match, only for you, with buttons to share it, "
+        "see the next match, or dismiss it\n"
+        "• `/notes how do self-driving cars handle occlusion?` — questions work too\n"
+        "• Mention me in a channel (`@notesbot what is reinforcement learning?`) and I answer in the thread\n"
+        "• Or send me a direct message"
+    )
+    return _message(
+        "How to use /notes: type /notes and a few words or a question",
+        [SectionBlock(text=MarkdownTextObject(text=text))],
+    )
+
+
+def apology_message() -> Message:
+    """What the user sees when Slack would not take the answer (the reason is in the bot's log)."""
+    text = "Sorry, I could not deliver the answer just now. Please try again in a moment."
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def home_view(note_count: int, section_count: int, topic: Hit | None = None) -> dict[str, Any]:
+    """The App Home tab: what the bot does, how to ask, the vault's size and today's topic."""
+    blocks: list[Block] = [
+        HeaderBlock(text="notesbot"),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="I answer from a vault of video notes: the section that fits your question, "
+                "with a link to that moment of the video."
+            )
+        ),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="*How to ask*\n"
+                "• `/notes computer vision` in any channel (only you see the answer)\n"
+                "• Mention me in a channel and I answer in the thread\n"
+                "• Send me a direct message\n"
+                "• `/notes help` for more"
+            )
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"The vault holds {note_count:,} notes in {section_count:,} sections."
+                )
+            ]
+        ),
+    ]
+    if topic is not None:
+        blocks += [
+            DividerBlock(),
+            SectionBlock(text=MarkdownTextObject(text="*Today's topic*")),
+            *_hit_blocks(topic, "From the daily digest"),
+        ]
+    return View(type="home", blocks=blocks).to_dict()
+
+
+def _message(text: str, blocks: Sequence[Block]) -> Message:
+    if len(blocks) > MAX_BLOCKS:
+        raise ValueError(f"{len(blocks)} blocks: Slack takes at most {MAX_BLOCKS}")
+    return {"text": text, "blocks": [block.to_dict() for block in blocks]}
