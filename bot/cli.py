@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.index_cache import load_vault
+from bot.migrate import add_db_command
 from bot.search import Hit, Searcher
 from bot.timestamps import format_timestamp
 
@@ -52,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="list every problem of the vault's notes as path:line: message")
     _notes_option(check)
     check.set_defaults(run=_check)
+
+    add_db_command(commands)
     return parser
 
 

@@ -14,66 +14,46 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.analysis import terms, words
-from bot.parsing import Note
+from bot.analysis import stem, terms, words
+from bot.parsing import Link, Note
 
 # Field weights and length normalisation of BM25F; title and heading are short and say what a
 # section is about, so a word there counts several times one in the body.
-TITLE_WEIGHT = 2.0
-HEADING_WEIGHT = 3.0
+TITLE_WEIGHT = 1.0
+HEADING_WEIGHT = 2.0
 BODY_WEIGHT = 1.0
 HEADING_B = 0.3
 TITLE_B = 0.3
 BODY_B = 0.75
 K1 = 1.2
-FIELDS = ("title", "heading", "body")
 
 
 @dataclass(frozen=True, slots=True)
 class SectionTerms:
-    """One section's terms by field, as `(term, count)` pairs."""
+    """One section's terms in order: its heading path's, then its body's."""
 
-    heading: tuple[tuple[str, int], ...]
-    body: tuple[tuple[str, int], ...]
-    body_length: int
-    heading_length: int
+    heading: tuple[str, ...]
+    body: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class NoteTerms:
-    title: tuple[tuple[str, int], ...]
-    title_length: int
+    title: tuple[str, ...]
     sections: tuple[SectionTerms, ...]
     surface: tuple[tuple[str, int], ...]  # unstemmed words and counts, for typo correction
 
 
 def analyze_note(note: Note) -> NoteTerms:
     """The terms of a note's fields; done once per file and cached with the parsed note."""
-    title_terms = terms(note.title)
     surface: Counter[str] = Counter(words(note.title))
     sections = []
     for section in note.sections:
-        heading_terms = terms(" ".join((*section.path, section.heading)))
         body_words = words(section.text)
         surface.update(body_words)
         sections.append(
-            SectionTerms(
-                tuple(Counter(heading_terms).items()),
-                tuple(_stem_counts(Counter(body_words)).items()),
-                len(body_words),
-                len(heading_terms),
-            )
+            SectionTerms(tuple(terms(" ".join((*section.path, section.heading)))), tuple(stem(w) for w in body_words))
         )
-    return NoteTerms(tuple(Counter(title_terms).items()), len(title_terms), tuple(sections), tuple(surface.items()))
-
-
-def _stem_counts(word_counts: Counter[str]) -> Counter[str]:
-    from bot.analysis import stem
-
-    stemmed: Counter[str] = Counter()
-    for word, count in word_counts.items():
-        stemmed[stem(word)] += count
-    return stemmed
+    return NoteTerms(tuple(terms(note.title)), tuple(sections), tuple(surface.items()))
 
 
 @dataclass(slots=True)
@@ -96,7 +76,7 @@ class SearchIndex:
     note_paths: list[str]
     note_titles: list[str]
     note_videos: list[str | None]
-    note_links: list[tuple[str, ...]]
+    note_links: list[tuple[Link, ...]]
     section_note: np.ndarray  # int32: the note of each section
     section_headings: list[str]
     section_paths: list[tuple[str, ...]]
@@ -104,6 +84,10 @@ class SearchIndex:
     section_lines: np.ndarray  # int32
     section_first_ts: np.ndarray  # int32, -1 where the section has no timestamp
     section_texts: list[str]
+    # Each section's term ids in order (heading path, SEPARATOR, body), for phrase matching:
+    # those of section i are section_tokens[section_token_ptr[i]:section_token_ptr[i + 1]].
+    section_tokens: np.ndarray  # int32
+    section_token_ptr: np.ndarray  # int64
     vocabulary: dict[str, int]  # stemmed term -> id
     section_postings: Postings
     note_postings: Postings
@@ -117,136 +101,185 @@ class SearchIndex:
     def note_count(self) -> int:
         return len(self.note_paths)
 
+    def tokens_of(self, section: int) -> np.ndarray:
+        return self.section_tokens[self.section_token_ptr[section] : self.section_token_ptr[section + 1]]
+
+
+SEPARATOR = -1  # between a section's heading and body terms: no phrase spans it
+
 
 def build_index(notes: list[Note], analyzed: list[NoteTerms]) -> SearchIndex:
     """Index notes (with their `analyze_note` terms, in the same order)."""
-    vocabulary: dict[str, int] = {}
-    columns = _SectionColumns()
-    title_rows: list[tuple[list[int], list[int], int]] = []
+    rows = _Rows()
     for note_id, (note, note_terms) in enumerate(zip(notes, analyzed, strict=True)):
-        title_ids, title_counts = _ids(note_terms.title, vocabulary)
-        title_rows.append((title_ids, title_counts, note_terms.title_length))
-        for section, section_terms in zip(note.sections, note_terms.sections, strict=True):
-            columns.add(note_id, note, section, section_terms, vocabulary, title_rows[-1])
+        rows.add_note(note_id, note, note_terms)
     surface: Counter[str] = Counter()
     for note_terms in analyzed:
         for word, count in note_terms.surface:
             surface[word] += count
+    tokens = np.frombuffer(rows.tokens, dtype=np.int32)
+    token_ptr = np.frombuffer(rows.token_ptr, dtype=np.int64)
+    section_note = np.frombuffer(rows.note, dtype=np.int32)
+    fields = _field_rows(tokens, token_ptr, np.frombuffer(rows.heading_length, dtype=np.int32))
+    vocabulary_size = len(rows.vocabulary)
     return SearchIndex(
         note_paths=[n.path for n in notes],
         note_titles=[n.title for n in notes],
         note_videos=[n.video_id for n in notes],
         note_links=[n.links for n in notes],
-        section_note=np.asarray(columns.note, dtype=np.int32),
-        section_headings=columns.headings,
-        section_paths=columns.paths,
-        section_levels=np.asarray(columns.levels, dtype=np.int8),
-        section_lines=np.asarray(columns.lines, dtype=np.int32),
-        section_first_ts=np.asarray(columns.first_ts, dtype=np.int32),
-        section_texts=columns.texts,
-        vocabulary=vocabulary,
-        section_postings=columns.section_postings(len(vocabulary)),
-        note_postings=columns.note_postings(len(vocabulary), len(notes)),
+        section_note=section_note,
+        section_headings=rows.headings,
+        section_paths=rows.paths,
+        section_levels=np.frombuffer(rows.levels, dtype=np.int8),
+        section_lines=np.frombuffer(rows.lines, dtype=np.int32),
+        section_first_ts=np.frombuffer(rows.first_ts, dtype=np.int32),
+        section_texts=rows.texts,
+        section_tokens=tokens,
+        section_token_ptr=token_ptr,
+        vocabulary=rows.vocabulary,
+        section_postings=_section_postings(fields, rows, vocabulary_size),
+        note_postings=_note_postings(fields, rows, section_note, vocabulary_size, len(notes)),
         surface_words=dict(surface),
     )
 
 
-def _ids(pairs: tuple[tuple[str, int], ...], vocabulary: dict[str, int]) -> tuple[list[int], list[int]]:
-    ids = [vocabulary.setdefault(term, len(vocabulary)) for term, _ in pairs]
-    return ids, [count for _, count in pairs]
-
-
-class _SectionColumns:
-    """Accumulates per-section metadata and (term, section, field, count) rows during a build."""
+class _Rows:
+    """Per-section columns and term ids gathered in one pass over the notes."""
 
     def __init__(self) -> None:
-        self.note: list[int] = []
+        self.vocabulary: dict[str, int] = {}
+        self.note = array("i")
         self.headings: list[str] = []
         self.paths: list[tuple[str, ...]] = []
-        self.levels: list[int] = []
-        self.lines: list[int] = []
-        self.first_ts: list[int] = []
+        self.levels = array("b")
+        self.lines = array("i")
+        self.first_ts = array("i")
         self.texts: list[str] = []
-        # array("i") rather than lists: a large vault has tens of millions of rows
-        self.row_terms = {field: array("i") for field in FIELDS}
-        self.row_docs = {field: array("i") for field in FIELDS}
-        self.row_counts = {field: array("i") for field in FIELDS}
-        self.lengths = {field: array("i") for field in FIELDS}
+        # array("i") rather than lists: a large vault has tens of millions of terms
+        self.tokens = array("i")
+        self.token_ptr = array("q", [0])
+        self.heading_length = array("i")
+        self.title_terms = array("i")  # one row per (note, title term)
+        self.title_notes = array("i")
+        self.section_title_terms = array("i")  # one row per (section, its note's title term)
+        self.section_title_docs = array("i")
 
-    def add(self, note_id, note, section, section_terms, vocabulary, title_row) -> None:  # noqa: ANN001
-        doc = len(self.headings)
-        self.note.append(note_id)
-        self.headings.append(section.heading)
-        self.paths.append(section.path)
-        self.levels.append(section.level)
-        self.lines.append(section.line)
-        self.first_ts.append(section.timestamps[0] if section.timestamps else -1)
-        self.texts.append(section.text)
-        title_ids, title_counts, title_length = title_row
-        self._rows("title", doc, title_ids, title_counts, title_length)
-        heading_ids, heading_counts = _ids(section_terms.heading, vocabulary)
-        self._rows("heading", doc, heading_ids, heading_counts, section_terms.heading_length)
-        body_ids, body_counts = _ids(section_terms.body, vocabulary)
-        self._rows("body", doc, body_ids, body_counts, section_terms.body_length)
+    def ids(self, found: tuple[str, ...]) -> list[int]:
+        vocabulary = self.vocabulary
+        return [vocabulary.setdefault(term, len(vocabulary)) for term in found]
 
-    def _rows(self, field: str, doc: int, ids: list[int], counts: list[int], length: int) -> None:
-        self.row_terms[field].extend(ids)
-        self.row_docs[field].extend([doc] * len(ids))
-        self.row_counts[field].extend(counts)
-        self.lengths[field].append(length)
-
-    def section_postings(self, vocabulary_size: int) -> Postings:
-        """BM25F over title, heading path and body; idf over sections."""
-        fields = (("title", TITLE_WEIGHT, TITLE_B), ("heading", HEADING_WEIGHT, HEADING_B), ("body", BODY_WEIGHT, BODY_B))
-        term_parts, doc_parts, tf_parts = [], [], []
-        for field, weight, b in fields:
-            term_ids = np.asarray(self.row_terms[field], dtype=np.int64)
-            docs = np.asarray(self.row_docs[field], dtype=np.int64)
-            counts = np.asarray(self.row_counts[field], dtype=np.float32)
-            lengths = np.asarray(self.lengths[field], dtype=np.float32)
-            norm = (1 - b) + b * lengths / max(float(lengths.mean()), 1.0)
-            term_parts.append(term_ids)
-            doc_parts.append(docs)
-            tf_parts.append(weight * counts / norm[docs])
-        return _bm25_postings(
-            np.concatenate(term_parts), np.concatenate(doc_parts), np.concatenate(tf_parts),
-            vocabulary_size, len(self.headings),
-        )
-
-    def note_postings(self, vocabulary_size: int, note_count: int) -> Postings:
-        """Plain BM25 over each whole note (title counted with the heading weight); idf over notes."""
-        note_of = np.asarray(self.note, dtype=np.int64)
-        parts = []
-        for field, weight in (("title", 0.0), ("heading", 1.0), ("body", 1.0)):
-            docs = note_of[np.asarray(self.row_docs[field], dtype=np.int64)]
-            parts.append((np.asarray(self.row_terms[field], dtype=np.int64), docs,
-                          weight * np.asarray(self.row_counts[field], dtype=np.float32)))
-        # the title appears once per section in the rows above: count it once per note instead
-        firsts = np.r_[0, np.flatnonzero(np.diff(note_of)) + 1] if len(note_of) else np.zeros(0, np.int64)
-        first_rows = np.isin(np.asarray(self.row_docs["title"], dtype=np.int64), firsts)
-        title_terms = np.asarray(self.row_terms["title"], dtype=np.int64)[first_rows]
-        title_docs = note_of[np.asarray(self.row_docs["title"], dtype=np.int64)[first_rows]]
-        title_tf = TITLE_WEIGHT * np.asarray(self.row_counts["title"], dtype=np.float32)[first_rows]
-        parts.append((title_terms, title_docs, title_tf))
-        term_ids = np.concatenate([p[0] for p in parts])
-        docs = np.concatenate([p[1] for p in parts])
-        tf = np.concatenate([p[2] for p in parts])
-        keep = tf > 0
-        term_ids, docs, tf = term_ids[keep], docs[keep], tf[keep]
-        term_ids, docs, tf = _sum_duplicates(term_ids, docs, tf, note_count)
-        lengths = np.bincount(docs, weights=tf, minlength=note_count).astype(np.float32)
-        norm = (1 - BODY_B) + BODY_B * lengths / max(float(lengths.mean()), 1.0)
-        return _bm25_postings(term_ids, docs, tf / norm[docs], vocabulary_size, note_count)
+    def add_note(self, note_id: int, note: Note, note_terms: NoteTerms) -> None:
+        title_ids = self.ids(note_terms.title)
+        self.title_terms.extend(title_ids)
+        self.title_notes.extend([note_id] * len(title_ids))
+        for section, section_terms in zip(note.sections, note_terms.sections, strict=True):
+            heading_ids = self.ids(section_terms.heading)
+            self.tokens.extend(heading_ids)
+            self.tokens.append(SEPARATOR)
+            self.tokens.extend(self.ids(section_terms.body))
+            self.token_ptr.append(len(self.tokens))
+            self.heading_length.append(len(heading_ids))
+            self.section_title_terms.extend(title_ids)
+            self.section_title_docs.extend([len(self.headings)] * len(title_ids))
+            self.note.append(note_id)
+            self.headings.append(section.heading)
+            self.paths.append(section.path)
+            self.levels.append(section.level)
+            self.lines.append(section.line)
+            self.first_ts.append(section.timestamps[0] if section.timestamps else -1)
+            self.texts.append(section.text)
 
 
-def _sum_duplicates(term_ids, docs, values, doc_count):  # noqa: ANN001, ANN202
-    keys = term_ids * doc_count + docs
+@dataclass(slots=True)
+class _FieldRows:
+    """(term, section, count) rows of the heading and body fields, and each section's field lengths."""
+
+    heading: tuple[np.ndarray, np.ndarray, np.ndarray]
+    body: tuple[np.ndarray, np.ndarray, np.ndarray]
+    heading_length: np.ndarray
+    body_length: np.ndarray
+
+
+def _field_rows(tokens: np.ndarray, token_ptr: np.ndarray, heading_length: np.ndarray) -> _FieldRows:
+    section_count = len(token_ptr) - 1
+    per_section = np.diff(token_ptr)
+    doc = np.repeat(np.arange(section_count, dtype=np.int64), per_section)
+    position = np.arange(len(tokens), dtype=np.int64) - np.repeat(token_ptr[:-1], per_section)
+    in_heading = position < heading_length[doc]
+    in_body = ~in_heading & (tokens != SEPARATOR)
+    body_length = per_section - heading_length - 1
+
+    def counted(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ones = np.ones(int(mask.sum()), dtype=np.float32)
+        return _sum_duplicates(tokens[mask].astype(np.int64), doc[mask], ones, section_count)
+
+    return _FieldRows(counted(in_heading), counted(in_body), heading_length, body_length)
+
+
+def _section_postings(fields: _FieldRows, rows: _Rows, vocabulary_size: int) -> Postings:
+    """BM25F over title, heading path and body; idf over sections."""
+    section_count = len(fields.heading_length)
+    title = _sum_duplicates(
+        np.frombuffer(rows.section_title_terms, dtype=np.int32).astype(np.int64),
+        np.frombuffer(rows.section_title_docs, dtype=np.int32).astype(np.int64),
+        np.ones(len(rows.section_title_terms), dtype=np.float32),
+        section_count,
+    )
+    title_length = np.bincount(title[1], weights=title[2], minlength=section_count)
+    term_parts, doc_parts, tf_parts = [], [], []
+    for (term_ids, docs, counts), lengths, weight, b in (
+        (title, title_length, TITLE_WEIGHT, TITLE_B),
+        (fields.heading, fields.heading_length, HEADING_WEIGHT, HEADING_B),
+        (fields.body, fields.body_length, BODY_WEIGHT, BODY_B),
+    ):
+        term_parts.append(term_ids)
+        doc_parts.append(docs)
+        tf_parts.append(weight * counts / _length_norm(lengths, b)[docs])
+    return _bm25_postings(
+        np.concatenate(term_parts), np.concatenate(doc_parts), np.concatenate(tf_parts), vocabulary_size, section_count
+    )
+
+
+def _note_postings(
+    fields: _FieldRows, rows: _Rows, section_note: np.ndarray, vocabulary_size: int, note_count: int
+) -> Postings:
+    """Plain BM25 over each whole note (its title weighted as in sections); idf over notes."""
+    parts = [
+        (term_ids, section_note[docs].astype(np.int64), counts)
+        for term_ids, docs, counts in (fields.heading, fields.body)
+    ]
+    title_terms = np.frombuffer(rows.title_terms, dtype=np.int32).astype(np.int64)
+    title_notes = np.frombuffer(rows.title_notes, dtype=np.int32).astype(np.int64)
+    parts.append((title_terms, title_notes, np.full(len(title_terms), TITLE_WEIGHT, dtype=np.float32)))
+    term_ids, docs, tf = _sum_duplicates(
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+        note_count,
+    )
+    lengths = np.bincount(docs, weights=tf, minlength=note_count)
+    return _bm25_postings(term_ids, docs, tf / _length_norm(lengths, BODY_B)[docs], vocabulary_size, note_count)
+
+
+def _length_norm(lengths: np.ndarray, b: float) -> np.ndarray:
+    lengths = lengths.astype(np.float32)
+    average = max(float(lengths.mean()) if len(lengths) else 1.0, 1.0)
+    return (1 - b) + b * lengths / average
+
+
+def _sum_duplicates(
+    term_ids: np.ndarray, docs: np.ndarray, values: np.ndarray, doc_count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One row per (term, doc), values summed, sorted by term then doc."""
+    keys = term_ids * max(doc_count, 1) + docs
     unique, inverse = np.unique(keys, return_inverse=True)
     summed = np.bincount(inverse, weights=values).astype(np.float32)
-    return unique // doc_count, unique % doc_count, summed
+    return unique // max(doc_count, 1), unique % max(doc_count, 1), summed
 
 
-def _bm25_postings(term_ids, docs, tf, vocabulary_size: int, doc_count: int) -> Postings:  # noqa: ANN001
+def _bm25_postings(
+    term_ids: np.ndarray, docs: np.ndarray, tf: np.ndarray, vocabulary_size: int, doc_count: int
+) -> Postings:
     """Sum a term's field-weighted tf per document, saturate it and multiply by the term's idf."""
     term_ids, docs, tf = _sum_duplicates(term_ids, docs, tf, doc_count)
     df = np.bincount(term_ids, minlength=vocabulary_size).astype(np.float32)

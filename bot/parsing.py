@@ -207,12 +207,13 @@ def _sections(
         if token.type == "heading_open":
             inline = tokens[i + 1]
             links += _links(inline, offset)
-            heading = _plain(reader.render(inline, []))
+            heading_timestamps: list[int] = []
+            heading = _plain(reader.render(inline, heading_timestamps, anchors_as_written=True))
             level = int(token.tag[1:])
             _keep(current, sections)
             stack = [(lvl, h) for lvl, h in stack if lvl < level]
             line = offset + (token.map[0] if token.map else 0) + 1
-            current = _OpenSection(heading, tuple(h for _, h in stack), level, line)
+            current = _OpenSection(heading, tuple(h for _, h in stack), level, line, timestamps=heading_timestamps)
             stack.append((level, heading))
             i += 3
             continue
@@ -281,7 +282,9 @@ class _InlineReader:
         self.offset = offset
         self.problems = problems
 
-    def render(self, inline: Token, timestamps: list[int]) -> str:
+    def render(self, inline: Token, timestamps: list[int], anchors_as_written: bool = False) -> str:
+        """Clean text of an inline token; timestamp anchors become canonical labels, or (in headings,
+        which people quote as they read them) keep the text the note shows."""
         out: list[str] = []
         in_anchor = False
         block_line = self.offset + (inline.map[0] if inline.map else 0) + 1
@@ -294,12 +297,13 @@ class _InlineReader:
                     seconds = self._timestamp(found.group(1), inline.content, child.content, block_line)
                     if seconds is not None:
                         timestamps.append(seconds)
-                        out.append(f"[{format_timestamp(seconds)}]")
+                        if not anchors_as_written:
+                            out.append(f"[{format_timestamp(seconds)}]")
                 elif child.content.lower().startswith("</a"):
                     in_anchor = False
                 elif child.content.lower().startswith("<br"):
                     out.append(" ")
-            elif in_anchor:
+            elif in_anchor and not anchors_as_written:
                 continue
             elif kind in ("text", "text_special"):
                 out.append(child.content)

@@ -8,6 +8,7 @@ from several notes on the same video are shown once.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +19,14 @@ from bot.analysis import normalize, stem, words
 from bot.index import SearchIndex
 from bot.parsing import video_url
 
-NOTE_SHARE = 0.5  # how much of the note's own score each of its sections inherits
+NOTE_SHARE = 0.8  # how much of the note's own score each of its sections inherits
 CANDIDATES = 200  # sections reranked and de-duplicated per query
+INTRODUCTION_FACTOR = 0.6  # the text before the first heading summarises the note: rarely the answer
+# An answer is a moment of a video: a section that cannot link to one (a channel's list of videos, a
+# note without timestamps) is a weaker answer than one that can.
+NO_MOMENT_FACTOR = 0.8
+PHRASE_CANDIDATES = 30  # best sections checked for the query's word pairs
+PHRASE_BONUS = 0.5  # a section holding all of the query's adjacent word pairs scores this much more
 MIN_KNOWN_DF = 3  # a word found in fewer sections than this may well be a typo
 MIN_SPELLING_COUNT = 3  # a correction must be a word the vault uses at least this often
 
@@ -41,6 +48,7 @@ class Hit:
 @dataclass(frozen=True, slots=True)
 class QueryTerms:
     terms: dict[int, float]  # term id -> weight
+    sequence: tuple[int, ...]  # term ids in the order of the query, for phrase matching
     corrections: dict[str, str]  # query word -> the word it was read as
 
 
@@ -70,6 +78,11 @@ class Speller:
         return best[2] if best else None
 
 
+def _ranked(sections: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(-scores, kind="stable")
+    return sections[order], scores[order]
+
+
 class Searcher:
     """Ranks the sections of one index. Pure: the index is data, nothing else is touched."""
 
@@ -80,8 +93,8 @@ class Searcher:
         self._headings_folded = [normalize(h) for h in index.section_headings]
 
     def read_query(self, query: str) -> QueryTerms:
-        weights: dict[int, float] = {}
         corrections: dict[str, str] = {}
+        sequence: list[int] = []
         vocabulary = self.index.vocabulary
         for word in words(query):
             term_id = vocabulary.get(stem(word))
@@ -91,11 +104,13 @@ class Searcher:
                 fixed_id = vocabulary.get(stem(fixed)) if fixed else None
                 if fixed_id is not None and fixed_id != term_id:
                     corrections[word] = fixed
-                    weights[fixed_id] = weights.get(fixed_id, 0.0) + 1.0
-                    continue
+                    term_id = fixed_id
             if term_id is not None:
-                weights[term_id] = weights.get(term_id, 0.0) + 1.0
-        return QueryTerms(weights, corrections)
+                sequence.append(term_id)
+        weights: dict[int, float] = {}
+        for term_id in sequence:
+            weights[term_id] = weights.get(term_id, 0.0) + 1.0
+        return QueryTerms(weights, tuple(sequence), corrections)
 
     def search(self, query: str, limit: int = 5) -> list[Hit]:
         query_terms = self.read_query(query)
@@ -106,8 +121,38 @@ class Searcher:
         if count == 0:
             return []
         top = np.argpartition(-scores, count - 1)[:count]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [self._hit(int(i), float(scores[i])) for i in self._distinct(top)[:limit]]
+        top, final = _ranked(top, scores[top] * self._rerank_factors(top, query_terms.terms))
+        head = slice(0, PHRASE_CANDIDATES)
+        final[head] *= self._phrase_factors(top[head], query_terms.sequence)
+        top, final = _ranked(top, final)
+        by_section = dict(zip(top.tolist(), final.tolist(), strict=True))
+        return [self._hit(i, by_section[i]) for i in self._distinct(top)[:limit]]
+
+    def _rerank_factors(self, candidates: np.ndarray, term_weights: dict[int, float]) -> np.ndarray:
+        """Favour sections holding more of the query's words, damp introductions and sections without a moment."""
+        held = np.zeros(len(candidates), dtype=np.float32)
+        for term_id, weight in term_weights.items():
+            docs, _ = self.index.section_postings.of(term_id)
+            if len(docs):
+                at = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
+                held += weight * (docs[at] == candidates)
+        factors = held / sum(term_weights.values())
+        factors[self.index.section_levels[candidates] == 0] *= INTRODUCTION_FACTOR
+        factors[self.index.section_first_ts[candidates] < 0] *= NO_MOMENT_FACTOR
+        return factors
+
+    def _phrase_factors(self, candidates: np.ndarray, sequence: tuple[int, ...]) -> np.ndarray:
+        """Favour sections where the query's words stand next to each other as in the query."""
+        factors = np.ones(len(candidates), dtype=np.float32)
+        size = len(self.index.vocabulary)
+        pairs = np.unique([a * size + b for a, b in itertools.pairwise(sequence) if a != b])
+        if not len(pairs):
+            return factors
+        for j, section in enumerate(candidates):
+            tokens = self.index.tokens_of(int(section)).astype(np.int64)
+            found = np.isin(pairs, tokens[:-1] * size + tokens[1:]).sum()
+            factors[j] += PHRASE_BONUS * found / len(pairs)
+        return factors
 
     def suggest(self, query: str, limit: int = 3) -> list[str]:
         """Headings that look like the query, for when a search finds nothing."""
@@ -133,7 +178,8 @@ class Searcher:
         seen: set[tuple] = set()
         kept = []
         for i in ranked:
-            video = self.index.note_videos[self.index.section_note[i]] or self.index.note_paths[self.index.section_note[i]]
+            note = self.index.section_note[i]
+            video = self.index.note_videos[note] or self.index.note_paths[note]
             keys = {(video, "t", int(self.index.section_first_ts[i])), (video, "h", self._headings_folded[i])}
             if self.index.section_first_ts[i] < 0:
                 keys.discard((video, "t", -1))

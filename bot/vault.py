@@ -102,10 +102,7 @@ def link_keys(path: str) -> tuple[str, str]:
 
 def resolve_link(target: str, known: set[str]) -> bool:
     """Whether `[[target]]` names a note of the vault, as Obsidian resolves it (case-insensitively)."""
-    for key in link_keys(target.strip().lstrip("/")):
-        if key in known:
-            return True
-    return False
+    return any(key in known for key in link_keys(target.strip().lstrip("/")))
 
 
 def known_link_names(paths: Iterable[str]) -> set[str]:
