@@ -10,8 +10,8 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
-    Float,
     Engine,
+    Float,
     Integer,
     MetaData,
     String,
@@ -110,7 +110,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001
+        def _sqlite_pragmas(connection, _record) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
@@ -122,5 +122,7 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables (migrations in `bot/migrations` take over once they exist)."""
-    metadata.create_all(engine)
+    """Create or upgrade the tables by running the migrations of `bot/migrations` to head."""
+    from bot.migrate import upgrade_engine  # here: bot.migrate imports this module
+
+    upgrade_engine(engine)
