@@ -1,0 +1,288 @@
+"""A fake Slack Web API on loopback, for tests that run the real bot against real HTTP.
+
+`FakeSlack` is a real HTTP server (``http.server`` in a thread) on 127.0.0.1. Point the bot at it with
+``SLACK_API_URL=fake.base_url`` and give slash commands / block_actions ``fake.response_url()`` as their
+``response_url``. It:
+
+- records every call as a `Call` (kind "api" or "response_url", method, parsed body, headers, status);
+- checks the bot token (``Authorization: Bearer <token>``) on Web API calls: a wrong or missing token
+  gets ``{"ok": false, "error": "invalid_auth"}``;
+- validates what Slack would refuse or what the bot must never send, answering like Slack
+  (``{"ok": false, "error": "invalid_blocks"}``) and listing it in ``fake.violations``: more than 50
+  blocks (100 in a view), a section text over 3,000 characters, a message (chat.postMessage,
+  chat.postEphemeral, chat.update, response_url posts) without a non-empty ``text`` fallback, and
+  ``link_names`` / ``parse=full``, which would turn escaped text back into pings;
+- answers like Slack: auth.test names the bot (``bot_user_id``, ``bot_id``, ``team_id``),
+  chat.postMessage returns a fresh ``ts``, chat.postEphemeral a ``message_ts``, anything else ``ok``;
+- can be told to fail: ``fake.fail_next(2, status=429, retry_after=0)`` (or ``status=500``, or
+  ``error="channel_not_found"`` for an ``ok: false`` answer), optionally only for one ``method``
+  (a Web API method name or ``"response_url"``).
+
+Calls arrive asynchronously (the bot answers after acknowledging), so tests wait with
+``fake.wait_for("chat.postMessage")`` rather than sleeping. The ``fake_slack`` fixture in
+tests/conftest.py starts one per test and fails the test if any violation was recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+BOT_TOKEN = "xoxb-fake-bot-token"
+BOT_USER_ID = "UBOT0001"
+BOT_ID = "BBOT0001"
+TEAM_ID = "T0000001"
+
+MESSAGE_METHODS = {"chat.postMessage", "chat.postEphemeral", "chat.update", "chat.scheduleMessage"}
+MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+SECTION_LIMIT = 3000
+
+
+@dataclass(frozen=True)
+class Call:
+    kind: str  # "api" or "response_url"
+    method: str  # Web API method, or "response_url"
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    status: int  # what the fake answered
+
+
+@dataclass
+class _Failure:
+    method: str | None
+    status: int
+    retry_after: int | None
+    error: str | None
+
+
+@dataclass
+class FakeSlack:
+    token: str = BOT_TOKEN
+    bot_user_id: str = BOT_USER_ID
+    bot_id: str = BOT_ID
+    team_id: str = TEAM_ID
+    calls: list[Call] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Condition()
+        self._failures: list[_Failure] = []
+        self._ts = itertools.count(1)
+        self._responses = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+
+    # --- lifecycle ---
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def origin(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        """The value for SLACK_API_URL (with the trailing slash slack_sdk expects)."""
+        return f"{self.origin}/api/"
+
+    def response_url(self) -> str:
+        """A fresh response_url, as Slack gives each slash command and block_actions payload."""
+        return f"{self.origin}/response/{next(self._responses)}"
+
+    # --- scripting ---
+
+    def fail_next(
+        self,
+        times: int = 1,
+        *,
+        status: int = 429,
+        retry_after: int | None = 0,
+        error: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Answer the next `times` calls (to `method` only, if given) with `status`.
+
+        429 carries `Retry-After: retry_after`; with `error` the answer is a 200 `{"ok": false}`.
+        """
+        with self._lock:
+            self._failures += [_Failure(method, status, retry_after, error) for _ in range(times)]
+
+    # --- reading what happened ---
+
+    def calls_to(self, method: str | None = None, *, answered_ok: bool = False) -> list[Call]:
+        """Calls to `method` (a Web API method or "response_url"; all if None), only 200s with `answered_ok`."""
+        with self._lock:
+            return [
+                c for c in self.calls if (method is None or c.method == method) and (not answered_ok or c.status == 200)
+            ]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Wait until `count` calls to `method` were answered 200, and return those calls."""
+        self.wait_until(lambda: len(self.calls_to(method, answered_ok=True)) >= count, timeout)
+        return self.calls_to(method, answered_ok=True)
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait until `condition()` holds (checked on every call); AssertionError after `timeout` seconds."""
+        with self._lock:
+            if not self._lock.wait_for(condition, timeout):
+                seen = [f"{c.method}:{c.status}" for c in self.calls]
+                raise AssertionError(f"fake Slack: condition not met within {timeout}s; calls so far: {seen}")
+
+    # --- serving (called from the server's threads) ---
+
+    def _answer(self, kind: str, method: str, path: str, body: dict, headers: dict) -> tuple[int, dict, Any]:
+        with self._lock:
+            status, extra_headers, payload = self._decide(kind, method, body, headers)
+            self.calls.append(Call(kind, method, path, body, headers, status))
+            self._lock.notify_all()
+        return status, extra_headers, payload
+
+    def _decide(self, kind: str, method: str, body: dict, headers: dict) -> tuple[int, dict, Any]:
+        failure = next((f for f in self._failures if f.method in (None, method)), None)
+        if failure is not None:
+            self._failures.remove(failure)
+            if failure.error:
+                return 200, {}, {"ok": False, "error": failure.error}
+            retry = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            return failure.status, retry, {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal"}
+        if kind == "api" and headers.get("authorization") != f"Bearer {self.token}":
+            return 200, {}, {"ok": False, "error": "invalid_auth"}
+        problems = _validate(method, body)
+        if problems:
+            self.violations += [f"{method}: {p}" for p in problems]
+            return 200, {}, {"ok": False, "error": "invalid_blocks", "errors": problems}
+        if kind == "response_url":
+            return 200, {}, "ok"
+        return 200, {}, self._success(method, body)
+
+    def _success(self, method: str, body: dict) -> dict:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://fake.slack.com/",
+                "team": "Fake Team",
+                "user": "notesbot",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": self.bot_id,
+                "is_enterprise_install": False,
+            }
+        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        if method == "chat.postMessage":
+            message = {k: body.get(k) for k in ("text", "blocks", "thread_ts") if k in body}
+            return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message | {"ts": ts}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method == "views.publish":
+            return {"ok": True, "view": (body.get("view") or {}) | {"id": "V0000001"}}
+        return {"ok": True}
+
+
+def _validate(method: str, body: dict) -> list[str]:
+    problems = []
+    is_message = method in MESSAGE_METHODS or (method == "response_url" and not body.get("delete_original"))
+    if is_message and not (isinstance(body.get("text"), str) and body["text"].strip()):
+        problems.append("no plain-text fallback `text`")
+    if body.get("link_names") or body.get("parse") == "full":
+        problems.append("link_names / parse=full would turn text into pings")
+    if method == "chat.postEphemeral" and not body.get("user"):
+        problems.append("chat.postEphemeral without `user`")
+    if method in {"chat.postMessage", "chat.postEphemeral"} and not body.get("channel"):
+        problems.append("no `channel`")
+    blocks, limit = body.get("blocks"), MAX_BLOCKS
+    if method == "views.publish":
+        view = body.get("view")
+        if not isinstance(view, dict) or not body.get("user_id"):
+            return [*problems, "views.publish needs `user_id` and a `view`"]
+        blocks, limit = view.get("blocks"), MAX_VIEW_BLOCKS
+    return problems + _block_problems(blocks, limit)
+
+
+def _block_problems(blocks: Any, limit: int) -> list[str]:
+    if blocks is None:
+        return []
+    if not isinstance(blocks, list):
+        return ["`blocks` is not a list"]
+    problems = [f"{len(blocks)} blocks (at most {limit})"] if len(blocks) > limit else []
+    for block in blocks:
+        if not isinstance(block, dict) or "type" not in block:
+            problems.append(f"block without a type: {block!r:.80}")
+        elif block["type"] == "section":
+            text = (block.get("text") or {}).get("text", "")
+            if len(text) > SECTION_LIMIT:
+                problems.append(f"section text of {len(text)} characters (at most {SECTION_LIMIT})")
+    return problems
+
+
+def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if content_type.startswith("application/json"):
+        parsed = json.loads(raw)
+        return parsed if isinstance(parsed, dict) else {"_": parsed}
+    form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
+    for key in ("blocks", "view", "attachments"):  # form posts carry these as JSON strings
+        if isinstance(form.get(key), str):
+            with contextlib.suppress(ValueError):
+                form[key] = json.loads(form[key])
+    return form
+
+
+def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            try:
+                body = _parse_body(raw, headers.get("content-type", ""))
+            except ValueError:
+                self._send(400, {}, {"ok": False, "error": "invalid_json"})
+                return
+            if self.path.startswith("/api/"):
+                answer = fake._answer("api", self.path.removeprefix("/api/").split("?")[0], self.path, body, headers)
+            elif self.path.startswith("/response/"):
+                answer = fake._answer("response_url", "response_url", self.path, body, headers)
+            else:
+                answer = (404, {}, {"ok": False, "error": "unknown_path"})
+            self._send(*answer)
+
+        def _send(self, status: int, headers: dict[str, str], payload: Any) -> None:
+            data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+            self.send_response(status)
+            kind = "text/plain" if isinstance(payload, str) else "application/json"
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet: the calls are recorded, not printed."""
+
+    return Handler

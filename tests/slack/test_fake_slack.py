@@ -1,0 +1,64 @@
+"""The fake Slack Web API used by the end-to-end tests behaves like Slack where the bot depends on it."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
+
+from tests.fake_slack import BOT_TOKEN, FakeSlack
+
+
+@pytest.fixture
+def fake():
+    """A bare fake (not the `fake_slack` fixture: these tests send invalid payloads on purpose)."""
+    with FakeSlack() as fake:
+        yield fake
+
+
+def test_records_calls_and_answers_like_slack(fake):
+    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+    assert client.auth_test()["user_id"] == fake.bot_user_id
+    posted = client.chat_postMessage(channel="C1", text="hi", thread_ts="1.2")
+    assert posted["ts"] and posted["channel"] == "C1"
+    call = fake.wait_for("chat.postMessage")[0]
+    assert call.body["text"] == "hi" and call.body["thread_ts"] == "1.2"
+    assert call.headers["authorization"] == f"Bearer {BOT_TOKEN}"
+
+
+def test_refuses_a_wrong_token(fake):
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        WebClient(token="xoxb-wrong", base_url=fake.base_url).chat_postMessage(channel="C1", text="hi")
+
+
+def test_rate_limits_then_succeeds(fake):
+    fake.fail_next(1, status=429, retry_after=0, method="chat.postMessage")
+    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url, retry_handlers=[RateLimitErrorRetryHandler()])
+    client.chat_postMessage(channel="C1", text="hi")
+    assert [c.status for c in fake.calls_to("chat.postMessage")] == [429, 200]
+
+
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
+def test_flags_what_slack_would_refuse(fake):
+    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+    too_many = [{"type": "divider"}] * 51
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        client.chat_postMessage(channel="C1", text="x", blocks=too_many)
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        client.chat_postMessage(channel="C1", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}])
+    long_section = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+    WebhookClient(fake.response_url()).send_dict({"text": "t", "blocks": [long_section]})
+    assert len(fake.violations) == 3
+
+
+def test_accepts_response_url_posts(fake):
+    url = fake.response_url()
+    assert WebhookClient(url).send_dict({"text": "hello", "response_type": "ephemeral"}).status_code == 200
+    assert WebhookClient(url).send_dict({"delete_original": True}).status_code == 200
+    assert [c.body for c in fake.calls_to("response_url")] == [
+        {"text": "hello", "response_type": "ephemeral"},
+        {"delete_original": True},
+    ]
+    assert not fake.violations
