@@ -1,0 +1,651 @@
+"""Benchmark of the notes engine beside the anchors a user would otherwise pick (bm25s, tantivy).
+
+    .venv/bin/python bench/engine.py --corpus ../shared/corpus/tubegraph --out bench/out/
+
+Quality: section Hit@1, Hit@5, MRR@10 and note Hit@1 per query kind, scored by the eval's own
+score.py. Speed: cold build, warm start from the cache, query latency p50/p99 (in process, warm) and
+peak memory. Every measurement runs in a process of its own so that peak memories do not mix; the
+anchors index exactly our sections, taken from the built index. Raw figures and every engine's results
+go to --out; the "Search quality" and "Search speed" sections of bench/RESULTS.md are rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import pickle
+import platform
+import re
+import resource
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+LIMIT = 10  # hits per query: MRR@10 needs ten
+ENGINES = ("notesbot", "bm25s", "tantivy")
+ANCHORS = ENGINES[1:]
+KINDS_FIRST = ("all",)
+METRICS = (
+    ("section_hit@1", "section Hit@1"),
+    ("section_hit@5", "section Hit@5"),
+    ("section_mrr@10", "section MRR@10"),
+    ("note_hit@1", "note Hit@1"),
+)
+# Absolute quality targets of issue 2, by (kind, metric); every row must also beat both anchors.
+QUALITY_FLOORS = {
+    ("all", "section_hit@1"): 0.70,
+    ("typo", "section_hit@1"): 0.55,
+    ("all", "section_mrr@10"): 0.80,
+}
+P99_TARGET_MS = 25.0
+WARM_START_TARGET_S = 2.0
+PEAK_TARGET_MB = 1000.0  # 1 GB
+QUALITY_HEADING = "## Search quality"
+SPEED_HEADING = "## Search speed"
+RESULTS_INTRO = """# Benchmark results
+
+Figures measured by the scripts under `bench/`; each section says what it measures, on which machine, and
+how to rerun it.
+
+- **Search quality**: how often the notes engine ranks the labelled section first (Hit@1), in the top five
+  (Hit@5), its MRR@10, and how often the right note comes first, per query kind, beside bm25s and tantivy.
+- **Search speed**: cold index build, warm start from the cache, query latency and peak memory on the whole
+  corpus, beside bm25s and tantivy.
+"""
+
+SearchFn = Callable[[str], list[tuple[str, str]]]  # query -> (note path, heading) best first
+
+
+# --- the sections every engine indexes ------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Sections:
+    """Our sections as plain columns: what the anchors index and what their hits are reported as."""
+
+    notes: list[str]
+    titles: list[str]
+    headings: list[str]  # the heading as written, what score.py compares
+    heading_fields: list[str]  # heading path and heading, the text of the heading field
+    texts: list[str]
+
+    @classmethod
+    def of_index(cls, index) -> Sections:  # index: bot.index.SearchIndex
+        note_of = index.section_note.tolist()
+        return cls(
+            notes=[index.note_paths[n] for n in note_of],
+            titles=[index.note_titles[n] for n in note_of],
+            headings=list(index.section_headings),
+            heading_fields=[
+                " ".join((*p, h)) for p, h in zip(index.section_paths, index.section_headings, strict=True)
+            ],
+            texts=list(index.section_texts),
+        )
+
+    def hits(self, ids: Sequence[int]) -> list[tuple[str, str]]:
+        return [(self.notes[i], self.headings[i]) for i in ids]
+
+
+# --- engines: build over sections, then answer queries --------------------------------------------
+
+
+def bm25s_search(sections: Sections, workdir: Path) -> SearchFn:
+    """bm25s as its README sets it up: English stopwords, PyStemmer English stemming, default BM25."""
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    corpus = [
+        f"{t}\n{h}\n{x}" for t, h, x in zip(sections.titles, sections.heading_fields, sections.texts, strict=True)
+    ]
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
+    k = min(LIMIT, len(corpus))  # bm25s refuses a k above the corpus size
+
+    def search(query: str) -> list[tuple[str, str]]:
+        tokens = bm25s.tokenize(query, stopwords="en", stemmer=stemmer, show_progress=False)
+        docs, scores = retriever.retrieve(tokens, k=k, show_progress=False)
+        # bm25s pads the top k with documents that match nothing (score 0): those are no hits
+        return sections.hits([int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0])
+
+    return search
+
+
+TANTIVY_FIELDS = ("title", "heading", "body")
+_TANTIVY_SYNTAX = re.compile(r"""([+\-&|!(){}\[\]^"'~*?:\\/<>=`])""")
+
+
+def tantivy_search(sections: Sections, workdir: Path) -> SearchFn:
+    """tantivy with BM25 over title, heading and body (English stemming), the query parsed over all three."""
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    for field in TANTIVY_FIELDS:
+        builder.add_text_field(field, tokenizer_name="en_stem")
+    builder.add_unsigned_field("section", stored=True)
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    index = tantivy.Index(builder.build(), path=str(workdir))
+    writer = index.writer()
+    for i, fields in enumerate(zip(sections.titles, sections.heading_fields, sections.texts, strict=True)):
+        writer.add_document(tantivy.Document(section=i, **dict(zip(TANTIVY_FIELDS, fields, strict=True))))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    searcher = index.searcher()
+
+    def search(query: str) -> list[tuple[str, str]]:
+        parsed = tantivy_query(index, query)
+        return sections.hits(
+            [searcher.doc(address)["section"][0] for _, address in searcher.search(parsed, LIMIT).hits]
+        )
+
+    return search
+
+
+def tantivy_query(index, query: str):
+    """Plain text, never query syntax: special characters escaped; lenient parsing for what still trips
+    the parser (a bare AND or OR)."""
+    escaped = _TANTIVY_SYNTAX.sub(r"\\\1", query)
+    try:
+        return index.parse_query(escaped, list(TANTIVY_FIELDS))
+    except ValueError:
+        return index.parse_query_lenient(escaped, list(TANTIVY_FIELDS))[0]
+
+
+ANCHOR_BUILDERS: dict[str, Callable[[Sections, Path], SearchFn]] = {
+    "bm25s": bm25s_search,
+    "tantivy": tantivy_search,
+}
+
+
+# --- workers: one measurement each, in a process of its own ----------------------------------------
+
+
+def run_queries(search: SearchFn, queries: list[str], results: Path, repeat: int) -> dict:
+    """One pass writing the results (and warming up), then `repeat` timed passes over the same queries."""
+    with results.open("w", encoding="utf-8") as out:
+        for query in queries:
+            hits = [{"note": note, "heading": heading} for note, heading in search(query)]
+            out.write(json.dumps({"query": query, "hits": hits}, ensure_ascii=False) + "\n")
+    timings = []
+    for _ in range(repeat):
+        for query in queries:
+            start = time.perf_counter()
+            search(query)
+            timings.append(time.perf_counter() - start)
+    return latency_figures(timings)
+
+
+def latency_figures(timings: list[float]) -> dict:
+    if not timings:
+        return {"timed_queries": 0}
+    ms = sorted(t * 1000 for t in timings)
+    return {
+        "timed_queries": len(ms),
+        "p50_ms": round(statistics.median(ms), 3),
+        "p99_ms": round(ms[min(len(ms) - 1, int(0.99 * len(ms)))], 3),
+        "max_ms": round(ms[-1], 3),
+    }
+
+
+def peak_memory() -> dict:
+    """ru_maxrss (KiB on Linux) of this process, and of its largest child (the parse pool, if any), in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6
+    return {"peak_mb": round(own, 1), "largest_child_peak_mb": round(children, 1)}
+
+
+def work_build(args: argparse.Namespace) -> dict:
+    """Cold build: load the vault into an empty cache folder (parse, index, write the cache)."""
+    from bot.index_cache import load_vault
+
+    start = time.perf_counter()
+    vault = load_vault(args.corpus, args.out / "cache")
+    build_s = time.perf_counter() - start
+    return {
+        "build_s": round(build_s, 2),
+        "notes": vault.index.note_count,
+        "sections": vault.index.section_count,
+    }
+
+
+def work_notesbot(args: argparse.Namespace) -> dict:
+    """Warm start from the cache a cold build left, then the queries: what a restarted bot does."""
+    from bot.index_cache import load_vault
+    from bot.search import Searcher
+
+    start = time.perf_counter()
+    vault = load_vault(args.corpus, args.out / "cache")
+    loaded = time.perf_counter()
+    searcher = Searcher(vault.index)
+    ready = time.perf_counter()
+
+    def search(query: str) -> list[tuple[str, str]]:
+        return [(hit.note, hit.heading) for hit in searcher.search(query, LIMIT)]
+
+    latency = run_queries(search, read_queries(args.queries), results_path(args.out, "notesbot"), args.repeat)
+    return {"load_s": round(loaded - start, 3), "warm_start_s": round(ready - start, 3), **latency}
+
+
+def work_export(args: argparse.Namespace) -> dict:
+    """Our sections, from the built index, for the anchors to index."""
+    from bot.index_cache import load_vault
+
+    sections = Sections.of_index(load_vault(args.corpus, args.out / "cache").index)
+    with sections_path(args.out).open("wb") as out:
+        pickle.dump(sections, out, protocol=pickle.HIGHEST_PROTOCOL)
+    return {"sections": len(sections.notes)}
+
+
+def work_anchor(args: argparse.Namespace) -> dict:
+    """Build one anchor over our sections (already in memory, as a user's would be), then the queries."""
+    with sections_path(args.out).open("rb") as handle:
+        sections = pickle.load(handle)
+    start = time.perf_counter()
+    search = ANCHOR_BUILDERS[args.worker](sections, args.out / f"{args.worker}-index")
+    build_s = time.perf_counter() - start
+    latency = run_queries(search, read_queries(args.queries), results_path(args.out, args.worker), args.repeat)
+    return {"build_s": round(build_s, 2), **latency}
+
+
+WORKERS: dict[str, Callable[[argparse.Namespace], dict]] = {
+    "build": work_build,
+    "notesbot": work_notesbot,
+    "export": work_export,
+    "bm25s": work_anchor,
+    "tantivy": work_anchor,
+}
+
+
+def worker_main(args: argparse.Namespace) -> None:
+    figures = WORKERS[args.worker](args) | peak_memory()
+    figures_path(args.out, args.worker).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+
+
+# --- the whole run ---------------------------------------------------------------------------------
+
+
+def results_path(out: Path, engine: str) -> Path:
+    return out / f"results-{engine}.jsonl"
+
+
+def figures_path(out: Path, worker: str) -> Path:
+    return out / f"figures-{worker}.json"
+
+
+def sections_path(out: Path) -> Path:
+    return out / "sections.pickle"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def read_queries(path: Path) -> list[str]:
+    return [row["query"] for row in read_jsonl(path)]
+
+
+def run_worker(worker: str, args: argparse.Namespace) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", worker, *run_options(args)]
+    print(f"bench: {worker}…", file=sys.stderr, flush=True)
+    subprocess.run(command, check=True)
+    return json.loads(figures_path(args.out, worker).read_text(encoding="utf-8"))
+
+
+def run_options(args: argparse.Namespace, show: Callable[[Path], str] = str) -> list[str]:
+    """The options of this run: for its workers, and (with paths as `shown`) for the rerun command."""
+    paths = {
+        "--corpus": args.corpus,
+        "--queries": args.queries,
+        "--score": args.score,
+        "--out": args.out,
+        "--results": args.results,
+    }
+    return [*(part for option, path in paths.items() for part in (option, show(path))), "--repeat", str(args.repeat)]
+
+
+def run_cli(args: argparse.Namespace) -> dict:
+    """The same queries through the real command line, on the warm cache: `notesbot search --batch`."""
+    queries_txt = args.out / "queries.txt"
+    queries_txt.write_text("".join(q + "\n" for q in read_queries(args.queries)), encoding="utf-8")
+    command = [
+        sys.executable,
+        "-m",
+        "bot",
+        "search",
+        "--batch",
+        "--notes",
+        str(args.corpus),
+        "--limit",
+        str(LIMIT),
+    ]
+    environment = os.environ | {"NOTESBOT_CACHE_DIR": str(args.out / "cache")}
+    print("bench: cli…", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    with queries_txt.open("rb") as stdin, results_path(args.out, "cli").open("wb") as stdout:
+        subprocess.run(command, stdin=stdin, stdout=stdout, env=environment, check=True)
+    return {"wall_s": round(time.perf_counter() - start, 2)}
+
+
+def load_score(path: Path) -> Callable[[list[dict], list[dict]], dict]:
+    """The eval's own `score` function, imported from its file (not copied)."""
+    spec = importlib.util.spec_from_file_location("eval_score", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"bench: cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.score
+
+
+def misses(queries: list[dict], results: list[dict], score: Callable) -> list[dict]:
+    """The queries whose labelled section is not first (as score.py judges), with the top three instead."""
+    missed = []
+    for query, result in zip(queries, results, strict=True):
+        top = result["hits"][:3]
+        if score([query], [result])["all"]["section_hit@1"] < 1:
+            missed.append(
+                {
+                    "id": query["id"],
+                    "kind": query["kind"],
+                    "query": query["query"],
+                    "want": [query["note"], query["heading"]],
+                    "got": [[h["note"], h["heading"]] for h in top],
+                }
+            )
+    return missed
+
+
+def machine() -> dict:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in _lines("/proc/cpuinfo") if line.startswith("model name")),
+        "?",
+    )
+    free = subprocess.run(["free", "-g"], capture_output=True, text=True, check=False).stdout.split("\n")
+    memory = next((line.split()[1] for line in free if line.startswith("Mem:")), "?")
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "memory_gb": memory,
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "engine_commit": _engine_commit(),
+    }
+
+
+def _lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def _engine_commit() -> str:
+    def git(*arguments: str) -> str:
+        run = subprocess.run(["git", "-C", str(REPO), *arguments], capture_output=True, text=True, check=False)
+        return run.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "bot")
+    return (git("rev-parse", "--short", "HEAD") or "?") + (" + uncommitted changes in bot/" if dirty else "")
+
+
+def run_all(args: argparse.Namespace, command_line: str) -> dict:
+    args.out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(args.out / "cache", ignore_errors=True)  # a cold build starts from an empty cache
+    queries = read_jsonl(args.queries)
+    figures = {name: run_worker(name, args) for name in ("build", "notesbot", "export", *ANCHORS)}
+    figures["cli"] = run_cli(args)
+    sections_path(args.out).unlink()  # a few hundred MB of copies: the index cache has it all
+    score = load_score(args.score)
+    engine_results = {engine: read_jsonl(results_path(args.out, engine)) for engine in (*ENGINES, "cli")}
+    summary = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "command": command_line,
+        "corpus": shown(args.corpus),
+        "queries": shown(args.queries),
+        "score": shown(args.score),
+        "out": shown(args.out),
+        "repeat": args.repeat,
+        "kinds": _kind_counts(queries),
+        "figures": figures,
+        "quality": {engine: score(queries, results) for engine, results in engine_results.items()},
+    }
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    missed = misses(queries, engine_results["notesbot"], score)
+    (args.out / "misses-notesbot.jsonl").write_text(
+        "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in missed), encoding="utf-8"
+    )
+    return summary
+
+
+def _kind_counts(queries: list[dict]) -> dict[str, int]:
+    return dict(sorted(Counter(query.get("kind", "?") for query in queries).items()))
+
+
+def shown(path: Path) -> str:
+    """A path as the rerun command gives it: relative to the repository, where the command runs."""
+    return os.path.relpath(path.resolve(), REPO)
+
+
+# --- bench/RESULTS.md ------------------------------------------------------------------------------
+
+QUALITY_TEXT = """{heading}
+
+Run of {date} ({machine}). Every engine searches the same {sections:,} sections of {notes:,} notes
+(`{corpus}`) for the {n} queries of `{queries}`; the results are scored by the eval's own
+`score.py` (a hit is the labelled note and heading).
+
+- notesbot: `bot.index_cache.load_vault` + `bot.search.Searcher`, {limit} hits a query.
+- bm25s: one document per section (note title, heading path and heading, text), English stopwords,
+  PyStemmer English stemming, default BM25; hits scoring 0 are dropped.
+- tantivy: title, heading (path and heading) and body as three `en_stem` text fields, BM25, the query
+  parsed as plain text over all three (special characters escaped; no fuzzy terms, so typos stay typos).
+
+{table}
+
+Through the real command line (`notesbot search --batch --limit {limit}`, then `score.py`): {cli}.
+The queries notesbot does not answer first are in `{out}/misses-notesbot.jsonl`, with the top three it gave.
+
+{rerun}
+"""
+
+SPEED_TEXT = """{heading}
+
+Run of {date} ({machine}), same corpus and queries as above. Each engine is measured in a process of
+its own, so peaks do not mix; peak memory is that process's `ru_maxrss`.
+
+- cold build: notesbot's `load_vault` into an empty cache folder (parse every note in a pool of worker
+  processes, index, write the cache); the anchors' build is tokenizing and indexing our sections, already
+  in memory (no markdown parsing).
+- warm start: a second process loading the index from that cache and building the `Searcher`.
+- query latency: in process, warm: the {n} queries run once untimed, then {repeat} timed passes
+  ({timed} timings), each from query text to the {limit} (note, heading) hits.
+- the real command line (`notesbot search --batch`, a new process on the warm cache, all {n} queries):
+  {cli_s:.1f} s wall time.
+
+| figure | notesbot | bm25s | tantivy | target | |
+|---|---:|---:|---:|---|---|
+| cold build, s | {build[build_s]:.1f} | {bm25s[build_s]:.1f} | {tantivy[build_s]:.1f} | | |
+| peak memory of the cold build, MB | {build[peak_mb]:,.0f} \
++ parse workers (largest {build[largest_child_peak_mb]:,.0f}) | | | < 1,000 | {build_peak_verdict} |
+| warm start from the cache (load + searcher ready), s | {ours[warm_start_s]:.2f} | | | < {warm_target:.0f} \
+| {warm_verdict} |
+| query p50, ms | {ours[p50_ms]:.2f} | {bm25s[p50_ms]:.2f} | {tantivy[p50_ms]:.2f} \
+| < bm25s and ≤ 2 × tantivy ({p50_ceiling:.2f}) | {p50_verdict} |
+| query p99, ms | {ours[p99_ms]:.2f} | {bm25s[p99_ms]:.2f} | {tantivy[p99_ms]:.2f} | < {p99_target:.0f} \
+| {p99_verdict} |
+| query max, ms | {ours[max_ms]:.2f} | {bm25s[max_ms]:.2f} | {tantivy[max_ms]:.2f} | | |
+| peak memory, load + search (anchors: build + search), MB | {ours[peak_mb]:,.0f} | {bm25s[peak_mb]:,.0f} \
+| {tantivy[peak_mb]:,.0f} | < 1,000 | {peak_verdict} |
+
+{rerun}
+"""
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def quality_table(quality: dict, kinds: list[str]) -> str:
+    """One row per kind and metric: each engine's figure, the target and whether notesbot meets it."""
+    rows = ["| kind (queries) | metric | notesbot | bm25s | tantivy | target | |", "|---|---|---:|---:|---:|---|---|"]
+    for kind in kinds:
+        for key, label in METRICS:
+            ours = quality["notesbot"][kind][key]
+            floor = QUALITY_FLOORS.get((kind, key))
+            met = ours > max(quality[a][kind][key] for a in ANCHORS) and (floor is None or ours >= floor)
+            target = (f"≥ {floor:.2f} and " if floor is not None else "") + "above both anchors"
+            figures = " | ".join(f"{quality[e][kind][key]:.3f}" for e in ENGINES)
+            rows.append(
+                f"| {kind} ({quality['notesbot'][kind]['n']:.0f}) | {label} | {figures} | {target} | {verdict(met)} |"
+            )
+    return "\n".join(rows)
+
+
+def quality_section(summary: dict) -> str:
+    quality = summary["quality"]
+    cli, ours = quality["cli"], quality["notesbot"]
+    return QUALITY_TEXT.format(
+        heading=QUALITY_HEADING,
+        n=int(ours["all"]["n"]),
+        table=quality_table(quality, ["all", *summary["kinds"]]),
+        cli="the same figures as in process" if cli == ours else f"**differs** from in process: {cli['all']}",
+        **_common(summary),
+        **summary["figures"]["build"],
+    )
+
+
+def speed_section(summary: dict) -> str:
+    figures = summary["figures"]
+    build, ours, bm25s, tantivy = figures["build"], figures["notesbot"], figures["bm25s"], figures["tantivy"]
+    p50_ceiling = 2 * tantivy["p50_ms"]
+    return SPEED_TEXT.format(
+        heading=SPEED_HEADING,
+        n=int(summary["quality"]["notesbot"]["all"]["n"]),
+        repeat=summary["repeat"],
+        timed=ours["timed_queries"],
+        cli_s=figures["cli"]["wall_s"],
+        build=build,
+        ours=ours,
+        bm25s=bm25s,
+        tantivy=tantivy,
+        warm_target=WARM_START_TARGET_S,
+        p99_target=P99_TARGET_MS,
+        p50_ceiling=p50_ceiling,
+        build_peak_verdict=verdict(build["peak_mb"] + build["largest_child_peak_mb"] < PEAK_TARGET_MB),
+        warm_verdict=verdict(ours["warm_start_s"] < WARM_START_TARGET_S),
+        p50_verdict=verdict(ours["p50_ms"] < bm25s["p50_ms"] and ours["p50_ms"] <= p50_ceiling),
+        p99_verdict=verdict(ours["p99_ms"] < P99_TARGET_MS),
+        peak_verdict=verdict(ours["peak_mb"] < PEAK_TARGET_MB),
+        **_common(summary),
+    )
+
+
+def _common(summary: dict) -> dict:
+    """What both sections say: when, where, on what, and how to run it again."""
+    m = summary["machine"]
+    machine_line = (
+        f"{m['nproc']} cores (`nproc`), {m['memory_gb']} GB RAM (`free -g`), {m['cpu']}, "
+        f"Python {m['python']}, engine at commit {m['engine_commit']}"
+    )
+    out = summary["out"]
+    rerun = (
+        f"Rerun (rewrites this section and the other one of this run): `{summary['command']}`.\n"
+        f"The same quality run through the command line: `NOTESBOT_CACHE_DIR={out}/cache .venv/bin/notesbot "
+        f"search --batch --notes {summary['corpus']} --limit {LIMIT} < {out}/queries.txt > results.jsonl`, then "
+        f"`python3 {summary['score']} {summary['queries']} results.jsonl`."
+    )
+    return {
+        "date": summary["date"],
+        "machine": machine_line,
+        "corpus": summary["corpus"],
+        "queries": summary["queries"],
+        "out": out,
+        "limit": LIMIT,
+        "rerun": rerun,
+    }
+
+
+def replace_section(document: str, heading: str, body: str) -> str:
+    """`document` with the section under `heading` (up to the next `## ` heading) replaced by `body`
+    (which starts with that heading), or with `body` appended when there is no such section yet."""
+    lines = document.splitlines()
+    if heading not in lines:
+        return document.rstrip("\n") + "\n\n" + body.rstrip("\n") + "\n"
+    start = lines.index(heading)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    tail = ["", *lines[end:]] if end < len(lines) else []
+    return "\n".join([*lines[:start], *body.rstrip("\n").splitlines(), *tail]) + "\n"
+
+
+def write_results(path: Path, summary: dict) -> None:
+    document = path.read_text(encoding="utf-8") if path.exists() else RESULTS_INTRO
+    document = replace_section(document, QUALITY_HEADING, quality_section(summary))
+    document = replace_section(document, SPEED_HEADING, speed_section(summary))
+    path.write_text(document, encoding="utf-8")
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=SHARED / "corpus" / "tubegraph", help="the vault to index")
+    parser.add_argument(
+        "--queries",
+        type=Path,
+        default=SHARED / "eval" / "queries-dev.jsonl",
+        help='labelled queries, one {"id", "note", "heading", "kind", "query"} a line',
+    )
+    parser.add_argument("--score", type=Path, help="the eval's score.py (default: beside --queries)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out", help="raw figures, results and cache")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=REPO / "bench" / "RESULTS.md",
+        help="the file whose quality and speed sections are rewritten",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes over the queries (default 3)")
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.score = args.score or args.queries.parent / "score.py"
+    for name in ("corpus", "queries", "score"):
+        if not getattr(args, name).exists():
+            parser.error(f"--{name}: nothing at {getattr(args, name)}")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.worker:
+        worker_main(args)
+        return 0
+    command_line = shlex.join([".venv/bin/python", "bench/engine.py", *run_options(args, shown)])
+    summary = run_all(args, command_line)
+    write_results(args.results, summary)
+    print(
+        json.dumps(
+            {"quality": {e: summary["quality"][e]["all"] for e in ENGINES}, "figures": summary["figures"]},
+            indent=2,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The engine benchmark (bench/engine.py) runs end to end on the bundled vault, anchors included, and
+rewrites only its own sections of the results file."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "bench" / "engine.py"
+SCORE = REPO.parent / "shared" / "eval" / "score.py"
+SEED = ("lexfridman/applications_of_deep_learning.md", "Computer Vision and Robotics")
+QUERIES = [
+    {"kind": "keyword", "query": "computer vision", "heading": SEED[1]},
+    {"kind": "question", "query": "What does Lex say about: computer vision AND robots?", "heading": SEED[1]},
+    {"kind": "typo", "query": "computr vison", "heading": SEED[1]},
+    {"kind": "keyword", "query": "language translation", "heading": "Language Translation and Text Generation"},
+]
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("bench_engine", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def queries_file(tmp_path: Path) -> Path:
+    path = tmp_path / "queries.jsonl"
+    rows = [{"id": f"t{i}", "note": SEED[0], **q} for i, q in enumerate(QUERIES)]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.skipif(not SCORE.exists(), reason=f"the eval's score.py is not at {SCORE}")
+def test_a_run_on_the_bundled_vault_scores_every_engine_and_rewrites_only_its_sections(
+    tmp_path: Path, queries_file: Path
+) -> None:
+    results_md = tmp_path / "RESULTS.md"
+    results_md.write_text(
+        "# Benchmark results\n\n## Search quality\n\nstale figures\n\n## Slack latency\n\nanother engineer's\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        str(SCRIPT),
+        "--corpus",
+        str(REPO / "notes"),
+        "--queries",
+        str(queries_file),
+        "--score",
+        str(SCORE),
+        "--out",
+        str(out),
+        "--results",
+        str(results_md),
+        "--repeat",
+        "1",
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    quality = summary["quality"]
+    for engine in ("notesbot", "bm25s", "tantivy"):
+        assert quality[engine]["all"]["n"] == len(QUERIES)
+        assert quality[engine]["keyword"]["section_hit@1"] == 1.0, f"{engine} misses plain keyword queries"
+        figures = summary["figures"][engine]
+        assert figures["timed_queries"] == len(QUERIES)
+        assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+        assert figures["peak_mb"] > 0
+    assert quality["cli"] == quality["notesbot"], "the command line must rank as the engine does in process"
+    assert summary["figures"]["build"]["sections"] == summary["figures"]["export"]["sections"] > 0
+    assert summary["figures"]["notesbot"]["warm_start_s"] > 0
+
+    document = results_md.read_text(encoding="utf-8")
+    assert "stale figures" not in document
+    assert "## Slack latency\n\nanother engineer's" in document
+    assert document.count("## Search quality") == document.count("## Search speed") == 1
+    assert "| keyword (2) | section Hit@1 | 1.000 | 1.000 | 1.000 |" in document
+    assert "| query p50, ms |" in document and "bench/engine.py --corpus" in document
+
+
+def test_a_section_is_replaced_up_to_the_next_one_or_appended() -> None:
+    bench = load_bench()
+    document = "# Results\n\n## Mine\n\nold\n\n## Theirs\n\nkept\n"
+
+    replaced = bench.replace_section(document, "## Mine", "## Mine\n\nnew")
+    assert replaced == "# Results\n\n## Mine\n\nnew\n\n## Theirs\n\nkept\n"
+
+    last = bench.replace_section(document, "## Theirs", "## Theirs\n\nrewritten")
+    assert last == "# Results\n\n## Mine\n\nold\n\n## Theirs\n\nrewritten\n"
+
+    appended = bench.replace_section(document, "## New", "## New\n\nfigures")
+    assert appended == document + "\n## New\n\nfigures\n"
