@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from bot.analysis import normalize, stem, words
 from bot.index import SearchIndex
@@ -28,6 +28,9 @@ NO_MOMENT_FACTOR = 0.8
 PHRASE_CANDIDATES = 30  # best sections checked for the query's word pairs
 PHRASE_BONUS = 0.5  # a section holding all of the query's adjacent word pairs scores this much more
 MIN_KNOWN_DF = 3  # a word found in fewer sections than this may well be a typo
+RARE_DF = 50  # a word in fewer sections than this may still be a common misspelling ...
+MISSPELLING_RATIO = 30  # ... of a word this many times more frequent
+ALTERNATIVE_WEIGHT = 0.5  # weight of the common word searched beside a rare one
 MIN_SPELLING_COUNT = 3  # a correction must be a word the vault uses at least this often
 
 
@@ -63,16 +66,22 @@ class Speller:
                 bucket[0].append(word)
                 bucket[1].append(count)
 
-    def correct(self, word: str) -> str | None:
-        """The closest common word within one edit (two for longer words), or None."""
-        max_edits = 1 if len(word) <= 5 else 2
-        best: tuple[int, int, str] | None = None
+    def correct(self, word: str, at_least: int = 0, max_edits: int = 2) -> str | None:
+        """The closest word used more than `at_least` times, within one edit (`max_edits` for longer words).
+
+        Edits count a swap of neighbours as one (a typing slip); among equally close words the most
+        common wins.
+        """
+        max_edits = 1 if len(word) <= 5 else max_edits
+        best: tuple[int, int, int, str] | None = None
         for length in range(len(word) - max_edits, len(word) + max_edits + 1):
             choices, counts = self._by_length.get(length, ((), ()))
-            for _, distance, position in process.extract_iter(
-                word, choices, scorer=Levenshtein.distance, score_cutoff=max_edits
+            for choice, distance, position in process.extract_iter(
+                word, choices, scorer=OSA.distance, score_cutoff=max_edits
             ):
-                candidate = (distance, -counts[position], choices[position])
+                if counts[position] <= at_least or choice == word:
+                    continue
+                candidate = (distance, -counts[position], choice)
                 if best is None or candidate < best:
                     best = candidate
         return best[2] if best else None
@@ -95,22 +104,33 @@ class Searcher:
     def read_query(self, query: str) -> QueryTerms:
         corrections: dict[str, str] = {}
         sequence: list[int] = []
-        vocabulary = self.index.vocabulary
+        alternatives: list[int] = []
         for word in words(query):
-            term_id = vocabulary.get(stem(word))
+            term_id = self._term_id(word)
             df = self._section_df[term_id] if term_id is not None else 0
             if df < MIN_KNOWN_DF:
                 fixed = self.speller.correct(word)
-                fixed_id = vocabulary.get(stem(fixed)) if fixed else None
-                if fixed_id is not None and fixed_id != term_id:
+                if fixed is not None and self._term_id(fixed) is not None:
                     corrections[word] = fixed
-                    term_id = fixed_id
+                    term_id = self._term_id(fixed)
+            elif df < RARE_DF:
+                # a rare word may be a common misspelling of a common word (or a name): search both
+                uses = self.index.surface_words.get(word, 0)
+                fixed = self.speller.correct(word, at_least=uses * MISSPELLING_RATIO, max_edits=1)
+                if fixed is not None and self._term_id(fixed) not in (None, term_id):
+                    corrections[word] = fixed
+                    alternatives.append(self._term_id(fixed))  # type: ignore[arg-type]
             if term_id is not None:
                 sequence.append(term_id)
         weights: dict[int, float] = {}
         for term_id in sequence:
             weights[term_id] = weights.get(term_id, 0.0) + 1.0
+        for term_id in alternatives:
+            weights[term_id] = weights.get(term_id, 0.0) + ALTERNATIVE_WEIGHT
         return QueryTerms(weights, tuple(sequence), corrections)
+
+    def _term_id(self, word: str) -> int | None:
+        return self.index.vocabulary.get(stem(word))
 
     def search(self, query: str, limit: int = 5) -> list[Hit]:
         query_terms = self.read_query(query)
