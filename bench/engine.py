@@ -190,14 +190,12 @@ def run_queries(search: SearchFn, queries: list[str], results: Path, repeat: int
 
 
 def latency_figures(timings: list[float]) -> dict:
-    if not timings:
-        return {"timed_queries": 0}
     ms = sorted(t * 1000 for t in timings)
     return {
         "timed_queries": len(ms),
-        "p50_ms": round(statistics.median(ms), 3),
-        "p99_ms": round(ms[min(len(ms) - 1, int(0.99 * len(ms)))], 3),
-        "max_ms": round(ms[-1], 3),
+        "p50_ms": statistics.median(ms),
+        "p99_ms": ms[min(len(ms) - 1, int(0.99 * len(ms)))],
+        "max_ms": ms[-1],
     }
 
 
@@ -205,7 +203,7 @@ def peak_memory() -> dict:
     """ru_maxrss (KiB on Linux) of this process, and of its largest child (the parse pool, if any), in MB."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6
-    return {"peak_mb": round(own, 1), "largest_child_peak_mb": round(children, 1)}
+    return {"peak_mb": own, "largest_child_peak_mb": children}
 
 
 def work_build(args: argparse.Namespace) -> dict:
@@ -216,7 +214,7 @@ def work_build(args: argparse.Namespace) -> dict:
     vault = load_vault(args.corpus, args.out / "cache")
     build_s = time.perf_counter() - start
     return {
-        "build_s": round(build_s, 2),
+        "build_s": build_s,
         "notes": vault.index.note_count,
         "sections": vault.index.section_count,
     }
@@ -237,7 +235,7 @@ def work_notesbot(args: argparse.Namespace) -> dict:
         return [(hit.note, hit.heading) for hit in searcher.search(query, LIMIT)]
 
     latency = run_queries(search, read_queries(args.queries), results_path(args.out, "notesbot"), args.repeat)
-    return {"load_s": round(loaded - start, 3), "warm_start_s": round(ready - start, 3), **latency}
+    return {"load_s": loaded - start, "warm_start_s": ready - start, **latency}
 
 
 def work_export(args: argparse.Namespace) -> dict:
@@ -258,7 +256,7 @@ def work_anchor(args: argparse.Namespace) -> dict:
     search = ANCHOR_BUILDERS[args.worker](sections, args.out / f"{args.worker}-index")
     build_s = time.perf_counter() - start
     latency = run_queries(search, read_queries(args.queries), results_path(args.out, args.worker), args.repeat)
-    return {"build_s": round(build_s, 2), **latency}
+    return {"build_s": build_s, **latency}
 
 
 WORKERS: dict[str, Callable[[argparse.Namespace], dict]] = {
@@ -338,7 +336,7 @@ def run_cli(args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     with queries_txt.open("rb") as stdin, results_path(args.out, "cli").open("wb") as stdout:
         subprocess.run(command, stdin=stdin, stdout=stdout, env=environment, check=True)
-    return {"wall_s": round(time.perf_counter() - start, 2)}
+    return {"wall_s": time.perf_counter() - start}
 
 
 def load_score(path: Path) -> Callable[[list[dict], list[dict]], dict]:
@@ -407,7 +405,10 @@ def run_all(args: argparse.Namespace, command_line: str) -> dict:
     queries = read_jsonl(args.queries)
     figures = {name: run_worker(name, args) for name in ("build", "notesbot", "export", *ANCHORS)}
     figures["cli"] = run_cli(args)
-    sections_path(args.out).unlink()  # a few hundred MB of copies: the index cache has it all
+    # a few hundred MB of copies, of no use once measured (the index cache stays, for the command line)
+    sections_path(args.out).unlink()
+    for anchor in ANCHORS:
+        shutil.rmtree(args.out / f"{anchor}-index", ignore_errors=True)
     score = load_score(args.score)
     engine_results = {engine: read_jsonl(results_path(args.out, engine)) for engine in (*ENGINES, "cli")}
     summary = {
