@@ -11,6 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.digest_commands import add_digest_arguments, run_digest_cli
 from bot.index_cache import load_vault
 from bot.migrate import add_db_command
 from bot.search import Hit, Searcher
@@ -49,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print the hits as JSON")
     search.add_argument("--batch", action="store_true", help="one query a line on stdin, one JSON line out each")
     search.set_defaults(run=_search)
+
+    digest = commands.add_parser("digest", help="post today's topic of the day now (--now), or list the schedules")
+    _notes_option(digest)
+    add_digest_arguments(digest)
+    digest.set_defaults(run=run_digest_cli)
 
     check = commands.add_parser("check", help="list every problem of the vault's notes as path:line: message")
     _notes_option(check)
