@@ -115,7 +115,9 @@ def parse_note(rel_path: str, raw: bytes) -> ParseResult:
     try:
         post = frontmatter.loads(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+        # where the broken construct starts, else where the YAML parser gave up (python-frontmatter
+        # hands YAML its lines numbered as in the file, counting from 0)
+        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problems.append(Problem(rel_path, line, f"broken YAML front matter: {_first_line(error)}", "error"))
         return ParseResult(None, problems)

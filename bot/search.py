@@ -31,7 +31,10 @@ MIN_KNOWN_DF = 3  # a word found in fewer sections than this may well be a typo
 RARE_DF = 50  # a word in fewer sections than this may still be a common misspelling ...
 MISSPELLING_RATIO = 30  # ... of a word this many times more frequent
 ALTERNATIVE_WEIGHT = 0.5  # weight of the common word searched beside a rare one
-MIN_SPELLING_COUNT = 3  # a correction must be a word the vault uses at least this often
+# A correction must be a word the vault uses at least this often: in a large vault, words seen once or
+# twice are often typos themselves; in a small one, they are all the vault has.
+MIN_SPELLING_COUNT = 3
+SMALL_VAULT_WORDS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +63,9 @@ class Speller:
 
     def __init__(self, surface_words: dict[str, int]) -> None:
         self._by_length: dict[int, tuple[list[str], list[int]]] = {}
+        least = MIN_SPELLING_COUNT if sum(surface_words.values()) > SMALL_VAULT_WORDS else 1
         for word, count in surface_words.items():
-            if count >= MIN_SPELLING_COUNT and word.isalpha():
+            if count >= least and word.isalpha():
                 bucket = self._by_length.setdefault(len(word), ([], []))
                 bucket[0].append(word)
                 bucket[1].append(count)

@@ -12,7 +12,7 @@ import re
 # No video in any vault we have seen is a day long: past that it is a typo in the note (often MM:SS:FF).
 MAX_PLAUSIBLE_SECONDS = 24 * 3600 - 1
 
-_CLOCK = re.compile(r"(\d{1,3})(?::(\d{1,2}))?(?::(\d{1,2}))?(?::(\d{1,2}))?(?:[.,]\d+Z?)?")
+_CLOCK = re.compile(r"(\d{1,3})(?::(\d{1,2}))?(?::(\d{1,2}))?(?::(\d{1,2}))?(?:[.,]\d+Z?)?", re.ASCII)
 
 
 def parse_timestamp(raw: str) -> int | None:
@@ -20,12 +20,15 @@ def parse_timestamp(raw: str) -> int | None:
     text = raw.strip().rstrip("]:").strip()
     if text.startswith("["):
         text = text[1:]
+    if text.isascii() and text.isdigit():
+        # A bare number is a count of seconds, as YouTube's own `t=` parameter.
+        seconds = int(text)
+        return seconds if seconds <= MAX_PLAUSIBLE_SECONDS else None
     match = _CLOCK.fullmatch(text)
     if match is None:
         return None
     parts = [int(p) for p in match.groups() if p is not None]
     if len(parts) == 1:
-        # A bare number is a count of seconds, as YouTube's own `t=` parameter.
         seconds = parts[0]
     else:
         if len(parts) == 4:

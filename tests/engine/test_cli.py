@@ -1,0 +1,73 @@
+"""The `notesbot` command line, run as a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+VAULT = Path(__file__).parent.parent / "fixtures" / "vault"
+
+
+def notesbot(*args: str, stdin: str | None = None, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"NOTESBOT_CACHE_DIR": str(cache)}
+    env.pop("NOTES_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_search_on_the_bundled_vault_answers_computer_vision(tmp_path: Path) -> None:
+    result = notesbot("search", "computer vision", cache=tmp_path)
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.split("\n\n")[0]
+    assert "Computer Vision and Robotics" in first
+    assert "https://www.youtube.com/watch?v=s3MuSOl1Rog&t=2280s" in first
+    assert "38:00" in first
+
+
+def test_search_json_gives_hits_as_data(tmp_path: Path) -> None:
+    result = notesbot("search", "computer vision", "--json", "--limit", "1", cache=tmp_path)
+    hit = json.loads(result.stdout)["hits"][0]
+    assert hit["note"] == "lexfridman/applications_of_deep_learning.md"
+    assert hit["heading"] == "Computer Vision and Robotics"
+    assert hit["timestamp"] == 2280 and hit["url"].endswith("t=2280s")
+
+
+def test_batch_answers_one_json_line_per_query_line(tmp_path: Path) -> None:
+    result = notesbot(
+        "search", "--batch", "--notes", str(VAULT), "--limit", "3",
+        stdin="occlusion pedestrians\n\nsourdough starter\n", cache=tmp_path,
+    )
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["query"] for line in lines] == ["occlusion pedestrians", "", "sourdough starter"]
+    assert lines[0]["hits"][0]["heading"] == "Perception"
+    assert lines[1]["hits"] == []
+    assert set(lines[2]["hits"][0]) >= {"note", "heading", "title", "score", "url", "timestamp"}
+
+
+def test_nothing_found_says_so(tmp_path: Path) -> None:
+    result = notesbot("search", "--notes", str(VAULT), "zzyzx", cache=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.startswith("Nothing found for 'zzyzx'.")
+
+
+def test_check_lists_problems_as_path_line_message_and_fails_on_errors(tmp_path: Path) -> None:
+    result = notesbot("check", "--notes", str(VAULT), cache=tmp_path)
+    assert result.returncode == 1
+    assert "cooking/broken_yaml.md:2: error: broken YAML front matter" in result.stdout
+    assert "cooking/sourdough.md:12: warning: unreadable timestamp 'N/A': skipped" in result.stdout
+    assert "5 notes" in result.stderr
+
+
+def test_check_passes_a_clean_vault(tmp_path: Path) -> None:
+    vault = tmp_path / "clean"
+    vault.mkdir()
+    (vault / "a.md").write_text("---\ntitle: A\nvideoId: aaaaaaaaaaa\n---\n## One\n\nText.\n")
+    assert notesbot("check", "--notes", str(vault), cache=tmp_path / "cache").returncode == 0
+
+
+def test_missing_notes_folder_is_a_clear_error(tmp_path: Path) -> None:
+    result = notesbot("search", "--notes", str(tmp_path / "nope"), "x", cache=tmp_path)
+    assert result.returncode == 2
+    assert "NOTES_DIR: no folder at" in result.stderr

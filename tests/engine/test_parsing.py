@@ -1,0 +1,125 @@
+"""Parsing a note: sections by heading, clean text, timestamps, links, and problems instead of failures."""
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.parsing import clean_inline_text, parse_note, replace_wikilinks, section_url
+
+VAULT = Path(__file__).parent.parent / "fixtures" / "vault"
+
+
+def parsed(rel_path: str):
+    return parse_note(rel_path, (VAULT / rel_path).read_bytes())
+
+
+def sections_by_heading(rel_path: str):
+    return {s.heading: s for s in parsed(rel_path).note.sections}
+
+
+def test_note_has_title_video_and_links_from_front_matter_and_body() -> None:
+    note = parsed("science/self_driving_cars.md").note
+    assert note.title == "Self-driving cars and perception"
+    assert note.video_id == "abcDEF12345"
+    assert [link.target for link in note.links] == ["science", "reinforcement_learning"]
+    assert note.links[1].line == 18
+
+
+def test_every_heading_starts_a_section_with_its_parents_and_level() -> None:
+    sections = parsed("science/self_driving_cars.md").note.sections
+    assert [(s.heading, s.level, s.path) for s in sections] == [
+        ("", 0, ()),
+        ("Perception", 2, ()),
+        ("Sensor Fusion", 3, ("Perception",)),
+        ("Planning", 2, ()),
+    ]
+    assert [s.line for s in sections] == [6, 10, 15, 20]
+
+
+def test_a_hash_inside_a_code_block_is_no_heading() -> None:
+    planning = sections_by_heading("science/self_driving_cars.md")["Planning"]
+    assert "# this is a comment, not a heading" in planning.text
+
+
+def test_body_text_is_clean_with_bullets_emphasis_callouts_and_timestamp_labels() -> None:
+    sections = sections_by_heading("science/self_driving_cars.md")
+    assert "Handling **occlusion** is one" in sections["Perception"].text
+    assert sections["Perception"].text.endswith("invisible to the camera [12:30].")
+    assert "<a" not in sections["Perception"].text and "data-t" not in sections["Perception"].text
+    assert "See also learning to drive." in sections["Sensor Fusion"].text
+    assert "• The planner predicts" in sections["Planning"].text
+    assert "Safety drivers" in sections["Planning"].text and "[!info]" not in sections["Planning"].text
+    assert sections[""].text.startswith("From: science")
+
+
+def test_timestamps_are_seconds_in_order_and_link_the_first_moment() -> None:
+    note = parsed("science/self_driving_cars.md").note
+    planning = next(s for s in note.sections if s.heading == "Planning")
+    assert planning.timestamps == (1200, 1270)
+    assert section_url(note, planning) == "https://www.youtube.com/watch?v=abcDEF12345&t=1200s"
+
+
+def test_a_section_without_timestamp_links_to_the_video_start() -> None:
+    note = parsed("science/self_driving_cars.md").note
+    intro = note.sections[0]
+    assert intro.timestamps == ()
+    assert section_url(note, intro) == "https://www.youtube.com/watch?v=abcDEF12345"
+
+
+def test_unreadable_timestamp_is_reported_with_its_line_and_skipped() -> None:
+    result = parsed("cooking/sourdough.md")
+    baking = next(s for s in result.note.sections if s.heading == "Baking")
+    assert baking.timestamps == ()
+    assert [(p.line, p.severity) for p in result.problems] == [(12, "warning")]
+    assert "'N/A'" in result.problems[0].message
+
+
+def test_heading_keeps_its_timestamp_as_written_and_gives_the_section_its_moment() -> None:
+    raw = b'---\ntitle: T\nvideoId: abcdefghijk\n---\n## Agents <a class="yt-timestamp" data-t="00:08:00">[00:08:00]</a>\nx\n'
+    section = parse_note("a.md", raw).note.sections[0]
+    assert section.heading == "Agents [00:08:00]"
+    assert section.timestamps == (480,)
+
+
+def test_note_without_front_matter_is_titled_by_its_file_name_and_has_no_link() -> None:
+    result = parsed("cooking/untitled_note.md")
+    assert result.note.title == "untitled note"
+    assert result.note.video_id is None
+    assert section_url(result.note, result.note.sections[0]) is None
+    assert {p.message.split(":")[0] for p in result.problems} == {"no title in the front matter", "no videoId in the front matter"}
+
+
+def test_broken_yaml_is_an_error_with_its_line_and_no_note() -> None:
+    result = parsed("cooking/broken_yaml.md")
+    assert result.note is None
+    assert [(p.severity, p.line) for p in result.problems] == [("error", 2)]
+    assert "broken YAML" in result.problems[0].message
+
+
+def test_bytes_that_are_not_utf8_are_reported_and_the_rest_is_served() -> None:
+    result = parsed("cooking/latin1.md")
+    assert result.note is not None and result.note.title == "Latin one"
+    assert [(p.severity, p.line) for p in result.problems] == [("error", 6)]
+
+
+def test_empty_file_is_reported_not_served() -> None:
+    result = parsed("cooking/empty.md")
+    assert result.note is None
+    assert result.problems[0].message == "empty note"
+
+
+def test_wikilinks_show_their_display_text() -> None:
+    assert replace_wikilinks("see [[a_note | the note]] and [[other]] or [[x#part|y]]") == "see the note and other or y"
+
+
+@given(st.text())
+def test_text_cleaner_never_raises_and_leaves_no_wikilink_syntax(text: str) -> None:
+    cleaned = clean_inline_text(text)
+    assert "[[" not in replace_wikilinks(cleaned) or "]]" not in cleaned
+
+
+@given(st.binary(max_size=2000))
+def test_parser_never_raises_on_any_bytes(raw: bytes) -> None:
+    result = parse_note("fuzz.md", raw)
+    assert result.note is not None or result.problems

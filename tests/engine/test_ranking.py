@@ -1,0 +1,94 @@
+"""Searching: the right section first, for keyword phrases, questions and typos; hits as plain data."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.index_cache import load_vault
+from bot.search import Searcher
+
+VAULT = Path(__file__).parent.parent / "fixtures" / "vault"
+
+
+@pytest.fixture(scope="module")
+def searcher() -> Searcher:
+    return Searcher(load_vault(VAULT, cache_root=None).index)
+
+
+def first(searcher: Searcher, query: str) -> tuple[str, str]:
+    hit = searcher.search(query, limit=1)[0]
+    return hit.note, hit.heading
+
+
+def test_keyword_phrase_finds_the_section(searcher: Searcher) -> None:
+    assert first(searcher, "reinforcement learning poker") == ("science/reinforcement_learning.md", "Poker")
+
+
+def test_question_finds_the_section(searcher: Searcher) -> None:
+    assert first(searcher, "How do self-driving cars handle occlusion?") == (
+        "science/self_driving_cars.md",
+        "Perception",
+    )
+
+
+def test_typo_is_corrected_against_the_vault(searcher: Searcher) -> None:
+    assert searcher.read_query("sourdouhg startr").corrections == {"sourdouhg": "sourdough", "startr": "starter"}
+    assert first(searcher, "sourdouhg startr") == ("cooking/sourdough.md", "Starter")
+
+
+def test_heading_path_words_count_for_subsections(searcher: Searcher) -> None:
+    assert first(searcher, "perception lidar fog") == ("science/self_driving_cars.md", "Sensor Fusion")
+
+
+def test_hit_carries_note_heading_link_and_moment(searcher: Searcher) -> None:
+    hit = searcher.search("lidar radar fog", limit=1)[0]
+    assert hit.title == "Self-driving cars and perception"
+    assert hit.heading_path == ("Perception",)
+    assert hit.timestamp == 905
+    assert hit.url == "https://www.youtube.com/watch?v=abcDEF12345&t=905s"
+    assert "radar sees through fog" in hit.text
+    assert hit.score > 0
+
+
+def test_hits_are_best_first_and_limited(searcher: Searcher) -> None:
+    hits = searcher.search("learning", limit=2)
+    assert len(hits) == 2
+    assert hits[0].score >= hits[1].score
+
+
+def test_note_without_video_is_searchable_without_link(searcher: Searcher) -> None:
+    hit = searcher.search("knife skills onions", limit=1)[0]
+    assert hit.note == "cooking/untitled_note.md"
+    assert hit.url is None and hit.timestamp is None
+
+
+@pytest.mark.parametrize("query", ["", "the and of", "🙂🙂🙂", "?!", "日本語のクエリ", "x" * 2000, "poker " * 400])
+def test_odd_queries_return_a_list_never_raise(searcher: Searcher, query: str) -> None:
+    assert isinstance(searcher.search(query), list)
+
+
+def test_nothing_found_has_heading_suggestions(searcher: Searcher) -> None:
+    assert searcher.search("quantum chromodynamics") == []
+    assert "Perception" in searcher.suggest("perceptoin")
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text(text, encoding="utf-8")
+
+
+def test_near_identical_sections_of_one_video_are_shown_once(tmp_path: Path) -> None:
+    body = "## Tides\n\nThe moon pulls the oceans into tides <a class=\"yt-timestamp\" data-t=\"05:00\">[05:00]</a>.\n"
+    for name in ("a", "b"):
+        write(tmp_path, f"{name}.md", f"---\ntitle: Moon {name}\nvideoId: moonvideo01\n---\n{body}")
+    write(tmp_path, "c.md", "---\ntitle: Other\nvideoId: othervideo1\n---\n## Tides elsewhere\n\nTides and the moon.\n")
+    hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("moon tides", limit=5)
+    assert [h.note for h in hits].count("a.md") + [h.note for h in hits].count("b.md") == 1
+    assert "c.md" in [h.note for h in hits]
+
+
+def test_a_section_linking_to_a_moment_beats_the_same_words_without_one(tmp_path: Path) -> None:
+    write(tmp_path, "with.md", '---\ntitle: W\nvideoId: withvideo01\n---\n## Bees\n\nBees dance <a class="yt-timestamp" data-t="01:00">[01:00]</a>.\n')
+    write(tmp_path, "without.md", "---\ntitle: W\n---\n## Bees\n\nBees dance.\n")
+    hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("bees dance")
+    assert [h.note for h in hits] == ["with.md", "without.md"]
