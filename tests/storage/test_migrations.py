@@ -53,9 +53,7 @@ def _schema_differences(engine: Engine) -> list:
 
 def _record_query(engine: Engine, text: str) -> None:
     with engine.begin() as connection:
-        connection.execute(
-            insert(storage.queries).values(asked_at=datetime.now(UTC), kind="slash", query=text, hits=0)
-        )
+        connection.execute(insert(storage.queries).values(asked_at=datetime.now(UTC), kind="slash", query=text, hits=0))
 
 
 def test_a_new_database_is_migrated_to_exactly_the_tables_the_code_uses(engine: Engine) -> None:

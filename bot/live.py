@@ -1,0 +1,219 @@
+"""Notes that change while the bot runs: a watched vault whose index is rebuilt and swapped in whole.
+
+`LiveVault` owns the current `Snapshot` (a Searcher over a fully built index, and what it was built
+from). A reload builds a new snapshot off to the side and replaces the attribute in one assignment,
+so every request sees either the old index or the new one, never a half-built one; `live.current` is
+the `searcher_source` the Slack app calls per request.
+
+`NotesWatcher` watches NOTES_DIR with watchdog and waits for the folder to be quiet (about a second)
+before reloading, so a `git pull` touching a thousand files costs one re-index. A reload parses only
+the files whose stamp changed, reusing the parsed files kept in memory from the previous one.
+
+A note saved broken (its front matter cannot be read) is logged as `path:line: error: ...`; it keeps
+serving its last good version until it is fixed, and every other note keeps serving as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchdog.events import (
+    EVENT_TYPE_CLOSED,
+    EVENT_TYPE_CREATED,
+    EVENT_TYPE_DELETED,
+    EVENT_TYPE_MODIFIED,
+    EVENT_TYPE_MOVED,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+
+from bot.index_cache import CacheFiles, Vault, _read, fingerprint, load_vault, parse_changed, vault_from_parsed
+from bot.parsing import Problem
+from bot.search import Searcher
+from bot.vault import ParsedFile, list_notes
+
+log = logging.getLogger(__name__)
+
+# Events that can change what a note says. Opening or reading a file (as a reload itself does)
+# must not count, or every reload would trigger the next one.
+_CHANGES = {EVENT_TYPE_CREATED, EVENT_TYPE_MODIFIED, EVENT_TYPE_DELETED, EVENT_TYPE_MOVED, EVENT_TYPE_CLOSED}
+_PROBLEMS_LOGGED = 20  # per reload; a pull that breaks hundreds of notes says how many more there are
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One built index and its searcher; never changed after it is made."""
+
+    searcher: Searcher
+    vault: Vault
+    loaded_at: float  # wall-clock seconds (the `clock` of the LiveVault)
+    build_seconds: float
+
+    @property
+    def note_count(self) -> int:
+        return self.vault.index.note_count
+
+    @property
+    def section_count(self) -> int:
+        return self.vault.index.section_count
+
+
+class LiveVault:
+    """Holds the current snapshot of a vault and replaces it, whole, on `reload()`."""
+
+    def __init__(self, root: Path, cache_root: Path | None, clock: Callable[[], float] = time.time) -> None:
+        self.root = root
+        self.cache_root = cache_root
+        self._clock = clock
+        self._reload_lock = threading.Lock()  # one reload at a time; readers never take it
+        self._parsed: dict[str, ParsedFile] | None = None
+        self.reloads = 0
+        self.failures = 0
+        started = time.perf_counter()
+        vault = load_vault(root, cache_root)
+        self.snapshot = self._snapshot(vault, started)
+        _log_problems(vault.problems, set())
+        log.info("serving %d notes (%d sections) from %s", self.snapshot.note_count, self.snapshot.section_count, root)
+
+    def current(self) -> Searcher:
+        """The searcher to use for one request (a plain attribute read: no lock, never half-built)."""
+        return self.snapshot.searcher
+
+    def reload(self) -> Snapshot:
+        """Re-index what changed on disk and swap it in; on failure keep serving the previous snapshot."""
+        with self._reload_lock:
+            previous = self.snapshot
+            started = time.perf_counter()
+            try:
+                vault = self._rebuild()
+            except Exception:
+                self.failures += 1
+                log.exception("re-indexing %s failed; still serving the index of before", self.root)
+                return previous
+            self.snapshot = self._snapshot(vault, started)
+            self.reloads += 1
+        _log_problems(vault.problems, set(previous.vault.problems))
+        log.info(
+            "re-indexed %s in %.1f s: %d notes (%d sections), was %d notes",
+            self.root,
+            self.snapshot.build_seconds,
+            self.snapshot.note_count,
+            self.snapshot.section_count,
+            previous.note_count,
+        )
+        return self.snapshot
+
+    def _rebuild(self) -> Vault:
+        stamps = list_notes(self.root)
+        previous = self._previous_parsed()
+        parsed = {
+            path: _last_good(now, previous.get(path))
+            for path, now in parse_changed(self.root, stamps, previous).items()
+        }
+        vault = vault_from_parsed(self.root, parsed, fingerprint(stamps))
+        self._parsed = parsed
+        return vault
+
+    def _previous_parsed(self) -> dict[str, ParsedFile]:
+        """The parsed files of the last build: kept in memory after the first reload, read from the
+        on-disk cache for that first one (so a process that never sees a change never holds them)."""
+        if self._parsed is None:
+            cached = _read(CacheFiles.for_vault(self.root, self.cache_root).parsed) if self.cache_root else None
+            self._parsed = cached if isinstance(cached, dict) else {}
+        return self._parsed
+
+    def _snapshot(self, vault: Vault, started: float) -> Snapshot:
+        return Snapshot(Searcher(vault.index), vault, self._clock(), time.perf_counter() - started)
+
+
+def _last_good(now: ParsedFile, before: ParsedFile | None) -> ParsedFile:
+    """A note saved broken keeps serving what it said before, while its problems are still reported."""
+    broken = now.note is None and any(p.severity == "error" for p in now.problems)
+    if broken and before is not None and before.note is not None:
+        return ParsedFile(now.path, now.stamp, before.note, before.terms, now.problems)
+    return now
+
+
+def _log_problems(problems: Iterable[Problem], known: set[Problem]) -> None:
+    """Log the problems not reported before, as `path:line: severity: message` (errors first)."""
+    fresh = sorted((p for p in problems if p not in known), key=lambda p: (p.severity != "error", p.path, p.line))
+    for problem in fresh[:_PROBLEMS_LOGGED]:
+        log.log(logging.ERROR if problem.severity == "error" else logging.WARNING, "%s", problem)
+    if len(fresh) > _PROBLEMS_LOGGED:
+        log.warning("... and %d more problems: run `notesbot check` for all", len(fresh) - _PROBLEMS_LOGGED)
+
+
+class NotesWatcher:
+    """Reloads `live` once the vault has been quiet for `quiet` seconds after a change (or after
+    `longest` seconds of uninterrupted changes, so a folder that never stops changing still updates)."""
+
+    def __init__(self, live: LiveVault, quiet: float = 1.0, longest: float = 30.0) -> None:
+        self.live = live
+        self.quiet = quiet
+        self.longest = longest
+        self._changed = threading.Event()
+        self._stopping = threading.Event()
+        self._last_change = 0.0
+        self._observer = Observer()
+        self._thread = threading.Thread(target=self._run, name="notes-reloader", daemon=True)
+
+    def start(self) -> NotesWatcher:
+        self._observer.schedule(_ChangeHandler(self.note_changed), str(self.live.root), recursive=True)
+        self._observer.start()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._changed.set()
+        self._observer.stop()
+        self._observer.join()
+        self._thread.join()
+
+    def note_changed(self) -> None:
+        self._last_change = time.monotonic()
+        self._changed.set()
+
+    def _run(self) -> None:
+        while True:
+            self._changed.wait()
+            if self._stopping.is_set():
+                return
+            self._wait_for_quiet()
+            if self._stopping.is_set():
+                return
+            # Cleared before reading the folder: a change landing during the reload triggers another.
+            self._changed.clear()
+            self.live.reload()
+
+    def _wait_for_quiet(self) -> None:
+        first = time.monotonic()
+        while not self._stopping.is_set():
+            now = time.monotonic()
+            quiet_for = now - self._last_change
+            if quiet_for >= self.quiet or now - first >= self.longest:
+                return
+            self._stopping.wait(min(self.quiet - quiet_for, self.longest - (now - first)))
+
+
+class _ChangeHandler(FileSystemEventHandler):
+    def __init__(self, on_change: Callable[[], None]) -> None:
+        self._on_change = on_change
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in _CHANGES and _concerns_notes(event):
+            self._on_change()
+
+
+def _concerns_notes(event: FileSystemEvent) -> bool:
+    """A markdown file, or a folder created, deleted or moved (which moves the notes inside it)."""
+    if event.is_directory:
+        return event.event_type != EVENT_TYPE_MODIFIED
+    paths = (str(event.src_path), str(event.dest_path or ""))
+    return any(path.lower().endswith(".md") for path in paths)
