@@ -76,7 +76,8 @@ def test_unreadable_timestamp_is_reported_with_its_line_and_skipped() -> None:
 
 
 def test_heading_keeps_its_timestamp_as_written_and_gives_the_section_its_moment() -> None:
-    raw = b'---\ntitle: T\nvideoId: abcdefghijk\n---\n## Agents <a class="yt-timestamp" data-t="00:08:00">[00:08:00]</a>\nx\n'
+    anchor = b'<a class="yt-timestamp" data-t="00:08:00">[00:08:00]</a>'
+    raw = b"---\ntitle: T\nvideoId: abcdefghijk\n---\n## Agents " + anchor + b"\nx\n"
     section = parse_note("a.md", raw).note.sections[0]
     assert section.heading == "Agents [00:08:00]"
     assert section.timestamps == (480,)
@@ -87,7 +88,10 @@ def test_note_without_front_matter_is_titled_by_its_file_name_and_has_no_link() 
     assert result.note.title == "untitled note"
     assert result.note.video_id is None
     assert section_url(result.note, result.note.sections[0]) is None
-    assert {p.message.split(":")[0] for p in result.problems} == {"no title in the front matter", "no videoId in the front matter"}
+    assert {p.message.split(":")[0] for p in result.problems} == {
+        "no title in the front matter",
+        "no videoId in the front matter",
+    }
 
 
 def test_broken_yaml_is_an_error_with_its_line_and_no_note() -> None:

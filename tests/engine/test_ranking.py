@@ -88,7 +88,8 @@ def test_near_identical_sections_of_one_video_are_shown_once(tmp_path: Path) -> 
 
 
 def test_a_section_linking_to_a_moment_beats_the_same_words_without_one(tmp_path: Path) -> None:
-    write(tmp_path, "with.md", '---\ntitle: W\nvideoId: withvideo01\n---\n## Bees\n\nBees dance <a class="yt-timestamp" data-t="01:00">[01:00]</a>.\n')
+    anchor = '<a class="yt-timestamp" data-t="01:00">[01:00]</a>'
+    write(tmp_path, "with.md", f"---\ntitle: W\nvideoId: withvideo01\n---\n## Bees\n\nBees dance {anchor}.\n")
     write(tmp_path, "without.md", "---\ntitle: W\n---\n## Bees\n\nBees dance.\n")
     hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("bees dance")
     assert [h.note for h in hits] == ["with.md", "without.md"]

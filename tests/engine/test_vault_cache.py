@@ -69,7 +69,8 @@ def test_only_changed_and_new_files_are_parsed_again(vault_copy: Path, tmp_path:
     parsed_files.clear()
     poker = vault_copy / "science" / "reinforcement_learning.md"
     poker.write_text(poker.read_text().replace("bluff", "bluff and sandbag"), encoding="utf-8")
-    (vault_copy / "cooking" / "pasta.md").write_text("---\ntitle: Pasta\nvideoId: pasta000001\n---\n## Dough\n\nEggs.\n")
+    pasta = "---\ntitle: Pasta\nvideoId: pasta000001\n---\n## Dough\n\nEggs.\n"
+    (vault_copy / "cooking" / "pasta.md").write_text(pasta)
     (vault_copy / "cooking" / "sourdough.md").unlink()
     vault = load_vault(vault_copy, tmp_path / "cache")
     assert sorted(parsed_files) == ["cooking/pasta.md", "science/reinforcement_learning.md"]
