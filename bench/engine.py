@@ -36,7 +36,6 @@ SHARED = REPO.parent / "shared"
 LIMIT = 10  # hits per query: MRR@10 needs ten
 ENGINES = ("notesbot", "bm25s", "tantivy")
 ANCHORS = ENGINES[1:]
-KINDS_FIRST = ("all",)
 METRICS = (
     ("section_hit@1", "section Hit@1"),
     ("section_hit@5", "section Hit@5"),

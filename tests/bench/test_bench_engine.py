@@ -101,3 +101,32 @@ def test_a_section_is_replaced_up_to_the_next_one_or_appended() -> None:
 
     appended = bench.replace_section(document, "## New", "## New\n\nfigures")
     assert appended == document + "\n## New\n\nfigures\n"
+
+
+def tiny_sections(bench):
+    return bench.Sections(
+        notes=["a.md", "a.md", "b.md"],
+        titles=["Robots", "Robots", "Cooking"],
+        headings=["", "Computer Vision", "Bread"],
+        heading_fields=["", "Computer Vision", "Baking Bread"],
+        texts=["An overview.", "Cameras let robots see: vision models.", "Flour, water (and salt)."],
+    )
+
+
+def test_the_tantivy_anchor_reads_any_query_as_plain_text(tmp_path: Path) -> None:
+    bench = load_bench()
+    search = bench.tantivy_search(tiny_sections(bench), tmp_path / "index")
+
+    assert search('vision: "robots?')[0] == ("a.md", "Computer Vision")
+    assert search("(salt) AND") == [("b.md", "Bread")]
+    for query_syntax in ("OR", "AND NOT", "title:", "[x TO", "~2 ^3 *"):
+        assert isinstance(search(query_syntax), list)
+
+
+def test_the_bm25s_anchor_returns_no_padding_for_words_it_does_not_know(tmp_path: Path) -> None:
+    bench = load_bench()
+    search = bench.bm25s_search(tiny_sections(bench), tmp_path)
+
+    assert search("baking bread")[0] == ("b.md", "Bread")
+    assert search("the of and") == []
+    assert search("zeppelin") == []
