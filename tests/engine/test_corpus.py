@@ -1,0 +1,59 @@
+"""Slow, realistic checks over the whole shared corpus (21,273 real, messy notes)."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+CORPUS = SHARED / "corpus" / "tubegraph"
+QUERIES = SHARED / "eval" / "queries-dev.jsonl"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the shared corpus is not at {CORPUS}"),
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("corpus-cache")
+
+
+def notesbot(cache: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"NOTESBOT_CACHE_DIR": str(cache)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args, "--notes", str(CORPUS)],
+        input=stdin, capture_output=True, text=True, env=env, timeout=1200,
+    )
+
+
+def test_check_reads_every_note_and_reports_problems_by_file_and_line(cache: Path) -> None:
+    result = notesbot(cache, "check")
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    summary = result.stderr.strip().splitlines()[-1]
+    served = int(summary.split(" notes")[0])
+    assert served >= 21_000
+    lines = result.stdout.splitlines()
+    assert all(line.split(":", 2)[1].isdigit() for line in lines)
+    assert any("unreadable timestamp 'HH:MM:SS'" in line for line in lines)
+    assert any("no videoId in the front matter" in line for line in lines)
+
+
+def test_dev_queries_rank_the_labelled_section_near_the_top(cache: Path) -> None:
+    """A floor well under the benchmark's figures (bench/RESULTS.md): it catches a broken ranking, not a tuning."""
+    queries = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    result = notesbot(cache, "search", "--batch", "--limit", "10", stdin="".join(q["query"] + "\n" for q in queries))
+    assert result.returncode == 0, result.stderr[-2000:]
+    spec = importlib.util.spec_from_file_location("score", SHARED / "eval" / "score.py")
+    score = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(score)
+    table = score.score(queries, [json.loads(line) for line in result.stdout.splitlines()])
+    assert table["all"]["section_hit@1"] >= 0.6
+    assert table["all"]["section_hit@5"] >= 0.8
+    assert table["typo"]["section_hit@1"] >= 0.55
