@@ -14,6 +14,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.digest_commands import add_digest_arguments, run_digest_cli
 from bot.index_cache import load_vault
 from bot.migrate import add_db_command
+from bot.report import add_report_command
 from bot.search import Hit, Searcher
 from bot.timestamps import format_timestamp
 
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check)
 
     add_db_command(commands)
+    add_report_command(commands)
     return parser
 
 

@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Engine, func, inspect, insert, select
+from sqlalchemy import Engine, func, insert, inspect, select
 
 from bot import storage
 from bot.cli import main
