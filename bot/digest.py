@@ -70,6 +70,9 @@ class DigestDay:
     channel_id: str
     local_date: date
 
+    def __str__(self) -> str:
+        return f"{self.channel_id} on {self.local_date.isoformat()}"
+
 
 @dataclass(frozen=True, slots=True)
 class Topic:
@@ -235,9 +238,10 @@ def insert_claim(engine: Engine, day: DigestDay, owner: str, now: datetime) -> b
         dialect_insert(engine, digest_claims)
         .on_conflict_do_nothing()
         .values(**_day_key(day), claimed_by=owner, claimed_at=now, attempts=0, status=Status.CLAIMED)
+        .returning(digest_claims.c.id)  # a row back means ours: rowcount is -1 with RETURNING on PostgreSQL
     )
     with engine.begin() as connection:
-        return connection.execute(statement).rowcount == 1
+        return connection.execute(statement).first() is not None
 
 
 def read_claim(engine: Engine, day: DigestDay) -> Claim | None:
