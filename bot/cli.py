@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     _notes_option(check)
     check.set_defaults(run=_check)
 
+    serve = commands.add_parser("serve", help="run the Slack app: HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN")
+    _notes_option(serve)
+    serve.set_defaults(run=_serve)
+
     add_db_command(commands)
     add_report_command(commands)
     return parser
@@ -119,6 +123,12 @@ def _hit_text(rank: int, hit: Hit) -> str:
     if hit.url:
         lines.append(f"   ▶ watch{moment}: {hit.url}")
     return "\n".join(lines) + "\n"
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.server import serve_command  # here: the Slack stack is not needed by the other commands
+
+    return serve_command(args, settings)
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:

@@ -234,9 +234,7 @@ def nothing_found_message(query: str, suggestions: Sequence[str], corrections: d
     """A friendly nothing-found reply with what might work instead: close headings and corrected words."""
     lines = [f"Nothing found for {quote_query(query)}."]
     if corrections:
-        fixed = ", ".join(
-            f"{escape_mrkdwn(k)} → *{escape_mrkdwn(v)}*" for k, v in list(corrections.items())[:5]
-        )
+        fixed = ", ".join(f"{escape_mrkdwn(k)} → *{escape_mrkdwn(v)}*" for k, v in list(corrections.items())[:5])
         lines.append(f"I read: {fixed}")
     if suggestions:
         lines.append("Close headings you could try:")
@@ -289,11 +287,7 @@ def home_view(note_count: int, section_count: int, topic: Hit | None = None) -> 
             )
         ),
         ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=f"The vault holds {note_count:,} notes in {section_count:,} sections."
-                )
-            ]
+            elements=[MarkdownTextObject(text=f"The vault holds {note_count:,} notes in {section_count:,} sections.")]
         ),
     ]
     if topic is not None:

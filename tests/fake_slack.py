@@ -7,16 +7,16 @@
 - records every call as a `Call` (kind "api" or "response_url", method, parsed body, headers, status);
 - checks the bot token (``Authorization: Bearer <token>``) on Web API calls: a wrong or missing token
   gets ``{"ok": false, "error": "invalid_auth"}``;
-- validates what Slack would refuse or what the bot must never send, answering like Slack
-  (``{"ok": false, "error": "invalid_blocks"}``) and listing it in ``fake.violations``: more than 50
-  blocks (100 in a view), a section text over 3,000 characters, a message (chat.postMessage,
-  chat.postEphemeral, chat.update, response_url posts) without a non-empty ``text`` fallback, and
-  ``link_names`` / ``parse=full``, which would turn escaped text back into pings;
+- validates what Slack would refuse or what the bot must never send, and lists it in ``fake.violations``
+  (answering like Slack: ``{"ok": false, "error": "invalid_blocks"}``, or HTTP 400 on a response_url):
+  more than 50 blocks (100 in a view), a section text over 3,000 characters, a message
+  (chat.postMessage, chat.postEphemeral, chat.update, response_url posts) without a non-empty ``text``
+  fallback, and ``link_names`` / ``parse=full``, which would turn escaped text back into pings;
 - answers like Slack: auth.test names the bot (``bot_user_id``, ``bot_id``, ``team_id``),
   chat.postMessage returns a fresh ``ts``, chat.postEphemeral a ``message_ts``, anything else ``ok``;
 - can be told to fail: ``fake.fail_next(2, status=429, retry_after=0)`` (or ``status=500``, or
-  ``error="channel_not_found"`` for an ``ok: false`` answer), optionally only for one ``method``
-  (a Web API method name or ``"response_url"``).
+  ``error="channel_not_found"``: an ``ok: false`` answer, or a 400 on a response_url), optionally only
+  for one ``method`` (a Web API method name or ``"response_url"``).
 
 Calls arrive asynchronously (the bot answers after acknowledging), so tests wait with
 ``fake.wait_for("chat.postMessage")`` rather than sleeping. The ``fake_slack`` fixture in
@@ -165,7 +165,7 @@ class FakeSlack:
         if failure is not None:
             self._failures.remove(failure)
             if failure.error:
-                return 200, {}, {"ok": False, "error": failure.error}
+                return self._refusal(kind, failure.error)
             retry = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return failure.status, retry, {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal"}
         if kind == "api" and headers.get("authorization") != f"Bearer {self.token}":
@@ -173,10 +173,17 @@ class FakeSlack:
         problems = _validate(method, body)
         if problems:
             self.violations += [f"{method}: {p}" for p in problems]
-            return 200, {}, {"ok": False, "error": "invalid_blocks", "errors": problems}
+            return self._refusal(kind, "invalid_blocks")
         if kind == "response_url":
             return 200, {}, "ok"
         return 200, {}, self._success(method, body)
+
+    @staticmethod
+    def _refusal(kind: str, error: str) -> tuple[int, dict, Any]:
+        """Web API methods answer 200 with `ok: false`; response_urls answer 4xx with the error as text."""
+        if kind == "response_url":
+            return 400, {}, error
+        return 200, {}, {"ok": False, "error": error}
 
     def _success(self, method: str, body: dict) -> dict:
         if method == "auth.test":

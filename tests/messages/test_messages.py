@@ -150,10 +150,7 @@ class TestAnswer:
         hit = make_hit(heading="Challenges", heading_path=("Computer Vision and Robotics",))
         message = answer_message(hit, "computer vision", 0, 3)
         blocks = message["blocks"]
-        assert (
-            blocks[0]["text"]["text"]
-            == "*Applications of deep learning*\nComputer Vision and Robotics › Challenges"
-        )
+        assert blocks[0]["text"]["text"] == "*Applications of deep learning*\nComputer Vision and Robotics › Challenges"
         assert "*computer vision*" in blocks[1]["text"]["text"]
         context = blocks[2]["elements"][0]["text"]
         assert f"<https://www.youtube.com/watch?v={VIDEO}&t=2280s|Watch from 38:00>" in context
@@ -176,9 +173,7 @@ class TestAnswer:
         assert all("youtube" not in t for t in all_texts(message))
 
     def test_a_huge_section_stays_within_limits(self):
-        message = answer_message(
-            make_hit(text="**word** [38:00] & <x> " * 2000, title="T" * 5000), "q " * 900
-        )
+        message = answer_message(make_hit(text="**word** [38:00] & <x> " * 2000, title="T" * 5000), "q " * 900)
         assert_within_limits(message)
 
     def test_shared_answer_says_who_shared_and_has_no_buttons(self):
@@ -209,9 +204,7 @@ class TestThreadAnswer:
 
 class TestOtherReplies:
     def test_nothing_found_quotes_the_escaped_query_with_suggestions(self):
-        message = nothing_found_message(
-            "robotcs <!channel>", ["Computer Vision and Robotics"], {"robotcs": "robots"}
-        )
+        message = nothing_found_message("robotcs <!channel>", ["Computer Vision and Robotics"], {"robotcs": "robots"})
         text = message["blocks"][0]["text"]["text"]
         assert "Nothing found for “robotcs &lt;!channel&gt;”" in text
         assert "robotcs → *robots*" in text
