@@ -24,7 +24,7 @@ from bot.vault import FileStamp, ParsedFile, broken_links, known_link_names, lis
 log = logging.getLogger(__name__)
 
 # Bump when parsing, analysis or the index layout change: old caches are then rebuilt, not misread.
-CACHE_VERSION = "2"
+CACHE_VERSION = "4"
 
 
 @dataclass(slots=True)
@@ -73,10 +73,11 @@ def load_vault(root: Path, cache_root: Path | None, progress: bool = False) -> V
             cached.root = root
             return cached
     previous = _read(files.parsed) if files is not None else None
-    parsed = parse_changed(root, stamps, previous if isinstance(previous, dict) else {}, progress)
+    reusable = previous[1] if isinstance(previous, tuple) and previous[0] == CACHE_VERSION else {}
+    parsed = parse_changed(root, stamps, reusable, progress)
     vault = vault_from_parsed(root, parsed, print_)
     if files is not None:
-        _write(files.parsed, parsed)
+        _write(files.parsed, (CACHE_VERSION, parsed))
         _write(files.index, vault)
     return vault
 

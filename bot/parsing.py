@@ -196,7 +196,7 @@ class _OpenSection:
 def _sections(
     rel_path: str, body: str, offset: int, problems: list[Problem]
 ) -> tuple[list[Section], list[Link]]:
-    tokens = _MD.parse(body)
+    tokens = _parse_markdown(body)
     current = _OpenSection("", (), 0, offset + 1)
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []
@@ -248,6 +248,25 @@ def _links(inline: Token, offset: int) -> list[Link]:
         for m in WIKILINK.finditer(inline.content)
         if m.group(1).strip()
     ]
+
+
+_MARKDOWN_FENCES = {"markdown", "md"}
+
+
+def _parse_markdown(body: str) -> list[Token]:
+    """Block structure of a body. A fence whose info string says its content is markdown (notes written
+    by a model are often wrapped whole in one) is read as markdown, so its headings count."""
+    tokens = _MD.parse(body)
+    fences = [t.map for t in tokens if t.type == "fence" and t.map and t.info.strip().lower() in _MARKDOWN_FENCES]
+    if not fences:
+        return tokens
+    lines = body.split("\n")
+    for start, end in fences:
+        # blank the fence lines rather than delete them, so line numbers stay true
+        lines[start] = ""
+        if end - 1 > start and lines[end - 1].strip().startswith(("```", "~~~")):
+            lines[end - 1] = ""
+    return _MD.parse("\n".join(lines))
 
 
 def _keep(section: _OpenSection, sections: list[Section]) -> None:

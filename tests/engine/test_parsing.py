@@ -127,3 +127,10 @@ def test_text_cleaner_never_raises_and_leaves_no_wikilink_syntax(text: str) -> N
 def test_parser_never_raises_on_any_bytes(raw: bytes) -> None:
     result = parse_note("fuzz.md", raw)
     assert result.note is not None or result.problems
+
+
+def test_a_note_wrapped_in_a_markdown_fence_is_read_as_markdown() -> None:
+    raw = b"---\ntitle: T\nvideoId: abcdefghijk\n---\n```markdown\nIntro.\n\n## Inside\n\nText.\n```\n"
+    sections = parse_note("a.md", raw).note.sections
+    assert [(s.heading, s.line) for s in sections] == [("", 5), ("Inside", 8)]
+    assert sections[1].text == "Text."
