@@ -1,0 +1,39 @@
+"""deploy/slack-app-manifest.yml declares what the app listens to and calls, and nothing more."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bot.slack_app import COMMAND
+
+MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack-app-manifest.yml"
+
+
+def manifest() -> dict:
+    return yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+
+
+def test_declares_the_notes_command_at_the_events_url():
+    [command] = manifest()["features"]["slash_commands"]
+    assert command["command"] == COMMAND
+    assert command["url"] == "https://example.com/slack/events"
+    assert command["should_escape"] is False
+
+
+def test_subscribes_to_the_events_the_app_handles_at_the_same_url():
+    settings = manifest()["settings"]
+    assert sorted(settings["event_subscriptions"]["bot_events"]) == ["app_home_opened", "app_mention", "message.im"]
+    assert settings["event_subscriptions"]["request_url"] == "https://example.com/slack/events"
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": "https://example.com/slack/events"}
+
+
+def test_asks_only_for_the_scopes_the_app_needs():
+    scopes = manifest()["oauth_config"]["scopes"]["bot"]
+    assert sorted(scopes) == ["app_mentions:read", "chat:write", "commands", "im:history"]
+
+
+def test_app_home_has_the_home_and_messages_tabs():
+    home = manifest()["features"]["app_home"]
+    assert home["home_tab_enabled"] is True and home["messages_tab_enabled"] is True
