@@ -56,7 +56,6 @@ log = logging.getLogger(__name__)
 MIN_WORDS = 30  # a section shorter than this is a caption, not something to read over coffee
 RELATED_LIMIT = 3
 METADATA_TYPE = "notesbot_digest"  # message metadata that lets the history check recognise our post
-ALT_TEXT_LIMIT = 2000
 HISTORY_PAGES = 5
 
 Clock = Callable[[], datetime]
@@ -185,8 +184,8 @@ def digest_message(topic: Topic) -> Message:
     ]
     thumbnail = thumbnail_url(hit.video_id)
     if thumbnail:
-        alt = cut_at_word(f"Video thumbnail: {hit.title}", ALT_TEXT_LIMIT)
-        blocks.append(ImageBlock(image_url=thumbnail, alt_text=alt))
+        # Alt text is plain text where escaping does not apply: it carries nothing from the note.
+        blocks.append(ImageBlock(image_url=thumbnail, alt_text="Video thumbnail"))
     if link:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f":arrow_forward: {link}")))
     if topic.related:
