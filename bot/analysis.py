@@ -11,6 +11,8 @@ import Stemmer
 # Words (letters and digits, with inner apostrophes or dots as in "don't" and "u.s"); timestamp
 # labels such as "[38:00]" yield only digits, which `_is_noise` drops.
 _WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*")
+# "pass-through", "self-driving": the parts are words, and so is the whole written solid
+_COMPOUND = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
 
 STOPWORDS = frozenset(
     """
@@ -45,9 +47,13 @@ def normalize(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The content words of a text, unstemmed, in order (stopwords and noise removed)."""
+    """The content words of a text, unstemmed, in order (stopwords and noise removed); a hyphenated
+    compound gives its parts, then the parts joined, so "pass-through" also matches "passthrough"."""
     found = []
-    for word in _WORD.findall(normalize(text)):
+    text = normalize(text)
+    if "-" in text:
+        text = _COMPOUND.sub(_with_joined, text)
+    for word in _WORD.findall(text):
         word = word.replace(".", "")
         if word.endswith("'s"):
             word = word[:-2]
@@ -55,6 +61,10 @@ def words(text: str) -> list[str]:
             continue
         found.append(word.replace("'", ""))
     return found
+
+
+def _with_joined(match: re.Match[str]) -> str:
+    return f"{match.group(0)} {match.group(0).replace('-', '')}"
 
 
 def terms(text: str) -> list[str]:

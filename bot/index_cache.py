@@ -24,7 +24,7 @@ from bot.vault import FileStamp, ParsedFile, broken_links, known_link_names, lis
 log = logging.getLogger(__name__)
 
 # Bump when parsing, analysis or the index layout change: old caches are then rebuilt, not misread.
-CACHE_VERSION = "4"
+CACHE_VERSION = "5"
 
 
 @dataclass(slots=True)
