@@ -35,6 +35,7 @@ from slack_sdk.models.blocks import (
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.config import Settings
 from bot.index import SearchIndex
 from bot.messages import (
     SECTION_LIMIT,
@@ -47,7 +48,7 @@ from bot.messages import (
     watch_link,
 )
 from bot.parsing import video_url
-from bot.search import Hit
+from bot.search import Hit, Searcher
 from bot.storage import digest_claims, digest_featured
 from bot.vault import link_keys
 
@@ -90,13 +91,22 @@ class Featured:
 # --- Choosing the topic ----------------------------------------------------------------------------
 
 
+def worth_reading(index: SearchIndex, section: int) -> bool:
+    """A section with a timestamp, a video to link to and enough text to read."""
+    note = int(index.section_note[section])
+    return (
+        index.section_first_ts[section] >= 0
+        and moment_url(index.note_videos[note], 0) is not None
+        and len(index.section_texts[section].split()) >= MIN_WORDS
+    )
+
+
 def sections_worth_reading(index: SearchIndex) -> dict[int, list[int]]:
-    """Section ids by note id: sections with a timestamp, a video to link to and enough text."""
+    """The sections worth reading, by note id."""
     worth: dict[int, list[int]] = {}
     for i in np.flatnonzero(index.section_first_ts >= 0):
-        note = int(index.section_note[i])
-        if moment_url(index.note_videos[note], 0) and len(index.section_texts[i].split()) >= MIN_WORDS:
-            worth.setdefault(note, []).append(int(i))
+        if worth_reading(index, int(i)):
+            worth.setdefault(int(index.section_note[i]), []).append(int(i))
     return worth
 
 
@@ -122,10 +132,13 @@ def topic_of(index: SearchIndex, section: int) -> Topic:
 
 def find_topic(index: SearchIndex, note_path: str, heading: str) -> Topic | None:
     """The section worth reading of `note_path` under `heading`, if the vault still has it."""
-    for note, sections in sections_worth_reading(index).items():
-        if index.note_paths[note] == note_path:
-            match = next((s for s in sections if index.section_headings[s] == heading), None)
-            return topic_of(index, match) if match is not None else None
+    try:
+        note = index.note_paths.index(note_path)
+    except ValueError:
+        return None
+    for section in np.flatnonzero(index.section_note == note):
+        if index.section_headings[section] == heading and worth_reading(index, int(section)):
+            return topic_of(index, int(section))
     return None
 
 
@@ -545,3 +558,30 @@ def _is_digest_of(posted: dict[str, Any], day: DigestDay, message: Message) -> b
         return (metadata.get("event_payload") or {}).get("local_date") == day.local_date.isoformat()
     # Without metadata (stripped, or an older client), the same fallback text is the same topic.
     return bool(posted.get("bot_id")) and posted.get("text") == message["text"]
+
+
+# --- For the Slack app ---------------------------------------------------------------------------
+
+
+def latest_topic(engine: Engine, index: SearchIndex, clock: Clock) -> Hit | None:
+    """The section posted by the most recent digest of the last day, for App Home; None if none."""
+    since = (clock() - timedelta(days=1)).date().isoformat()
+    statement = (
+        select(digest_claims.c.note_path, digest_claims.c.heading)
+        .where(digest_claims.c.status == Status.POSTED, digest_claims.c.local_date >= since)
+        .order_by(digest_claims.c.local_date.desc(), digest_claims.c.id.desc())
+        .limit(1)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(statement).first()
+    topic = find_topic(index, row.note_path, row.heading or "") if row and row.note_path else None
+    return topic.hit if topic else None
+
+
+def slack_hooks(
+    settings: Settings, engine: Engine, client: WebClient, searcher_source: Callable[[], Searcher], clock: Clock
+) -> tuple[Callable[[str, dict[str, Any], Callable[[Message], None]], None], Callable[[], Hit | None]]:
+    """What bot.server hands the Slack app: the `/notes digest` command and App Home's topic."""
+    from bot.digest_commands import digest_command  # it builds on this module, so not at the top
+
+    return digest_command(engine, clock, settings), lambda: latest_topic(engine, searcher_source().index, clock)

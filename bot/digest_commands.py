@@ -12,15 +12,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete
 
 from bot.config import ConfigError, Settings, clock_time, day_spec, time_zone
-from bot.digest import Clock, DigestPoster, Outcome, Status, dialect_insert, find_topic, read_claim
-from bot.index import SearchIndex
+from bot.digest import Clock, DigestPoster, Outcome, Status, dialect_insert, read_claim
 from bot.index_cache import load_vault
 from bot.messages import Message, escape_mrkdwn
 from bot.scheduler import (
@@ -31,8 +30,7 @@ from bot.scheduler import (
     settings_schedules,
     subscribed_schedules,
 )
-from bot.search import Hit
-from bot.storage import create_schema, digest_claims, digest_subscriptions, make_engine
+from bot.storage import create_schema, digest_subscriptions, make_engine
 
 EVERY_DAY = "mon-sun"
 USAGE = (
@@ -191,21 +189,6 @@ def digest_command(engine: Engine, clock: Clock, settings: Settings) -> Callable
         )
 
     return command
-
-
-def latest_topic(engine: Engine, index: SearchIndex, clock: Clock) -> Hit | None:
-    """The section posted by the most recent digest of the last day, for App Home; None if none."""
-    since = (clock() - timedelta(days=1)).date().isoformat()
-    statement = (
-        select(digest_claims.c.note_path, digest_claims.c.heading)
-        .where(digest_claims.c.status == Status.POSTED, digest_claims.c.local_date >= since)
-        .order_by(digest_claims.c.local_date.desc(), digest_claims.c.id.desc())
-        .limit(1)
-    )
-    with engine.connect() as connection:
-        row = connection.execute(statement).first()
-    topic = find_topic(index, row.note_path, row.heading or "") if row and row.note_path else None
-    return topic.hit if topic else None
 
 
 # --- notesbot digest -----------------------------------------------------------------------------

@@ -37,8 +37,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_bolt_app(settings: Settings, clock: Clock = utc_now, progress: bool = False) -> App:
-    """Load the vault, prepare the database and build the Bolt app for `settings`."""
+def build_bolt_app(
+    settings: Settings, clock: Clock = utc_now, progress: bool = False, start_digest: bool = False
+) -> App:
+    """Load the vault, prepare the database and build the Bolt app for `settings`; `start_digest` also starts
+    this process's digest scheduler (`notesbot serve` does, tests of the app do not)."""
     settings.require_slack()
     if not settings.notes_dir.is_dir():
         raise ConfigError(f"NOTES_DIR: no folder at {settings.notes_dir}")
@@ -50,6 +53,10 @@ def build_bolt_app(settings: Settings, clock: Clock = utc_now, progress: bool = 
     client = make_web_client(settings)
     searcher_source: SearcherSource = lambda: searcher  # noqa: E731  (live reload swaps what this returns)
     digest_command, today_topic = _digest_hooks(settings, engine, client, searcher_source, clock)
+    if start_digest:
+        from bot.scheduler import start_digest_scheduler
+
+        start_digest_scheduler(settings, lambda: searcher_source().index, engine)
     return create_app(
         settings,
         searcher_source,
@@ -113,7 +120,7 @@ def create_asgi_app(bolt_app: App, extra_routes: Sequence[BaseRoute] = ()) -> St
 
 
 def serve_command(_args: argparse.Namespace, settings: Settings) -> int:
-    bolt_app = build_bolt_app(settings, progress=sys.stderr.isatty())
+    bolt_app = build_bolt_app(settings, progress=sys.stderr.isatty(), start_digest=True)
     if settings.slack_app_token is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
