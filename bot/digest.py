@@ -364,6 +364,15 @@ class Result:
     ts: str | None = None
     detail: str = ""
 
+    @property
+    def posted(self) -> bool:
+        """The day's digest is in the channel because of this attempt (posted or found posted)."""
+        return self.outcome in (Outcome.POSTED, Outcome.FOUND)
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in (Outcome.FAILED, Outcome.UNKNOWN)
+
 
 @dataclass(slots=True)
 class _Attempt:

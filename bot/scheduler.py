@@ -163,9 +163,11 @@ class DigestScheduler:
         schedules: Callable[[], list[DigestSchedule]],
         grace: timedelta,
         refresh_every: timedelta = REFRESH_EVERY,
+        on_result: Callable[[Result], None] = lambda _result: None,
     ) -> None:
         self.poster = poster
         self.grace = grace
+        self.on_result = on_result  # for metrics: every attempt's result
         self._schedules = schedules
         self._refresh_every = refresh_every
         self._jobs: dict[str, DigestSchedule] = {}
@@ -221,6 +223,7 @@ class DigestScheduler:
             return
         if result is not None:
             log.debug("digest for %s: %s", schedule.channel_id, result.outcome)
+            self.on_result(result)
 
     def _reconcile(self, schedules: list[DigestSchedule]) -> None:
         wanted = {s.job_id: s for s in schedules}
@@ -258,11 +261,13 @@ def start_digest_scheduler(
     index: Callable[[], SearchIndex],
     engine: Engine | None = None,
     client_for: Callable[[str], WebClient] | None = None,
+    on_result: Callable[[Result], None] = lambda _result: None,
 ) -> DigestScheduler | None:
     """Start this process's digest scheduler (for `notesbot serve`); None when it cannot post.
 
     `index` returns the vault's current index; `client_for(team_id)` the client of a workspace
-    (default: one client with SLACK_BOT_TOKEN for every team).
+    (default: one client with SLACK_BOT_TOKEN for every team); `on_result` sees every attempt's
+    result (`result.posted`, `result.failed`), for metrics.
     """
     if client_for is None:
         client = digest_client(settings)
@@ -273,7 +278,10 @@ def start_digest_scheduler(
     engine = engine or make_engine(settings.database_url)
     poster = DigestPoster(engine, client_for, index, clock=lambda: datetime.now(UTC))
     scheduler = DigestScheduler(
-        poster, lambda: load_schedules(engine, settings), timedelta(minutes=settings.digest_grace_minutes)
+        poster,
+        lambda: load_schedules(engine, settings),
+        timedelta(minutes=settings.digest_grace_minutes),
+        on_result=on_result,
     )
     scheduler.start()
     return scheduler

@@ -14,11 +14,19 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from bot.config import load_settings
-from bot.digest import DigestDay
+from bot.digest import DigestDay, Result
 from bot.digest_commands import handle_digest_command
-from bot.scheduler import DigestSchedule, DigestScheduler, last_occasion, load_schedules, run_due
-from bot.storage import digest_claims
+from bot.scheduler import (
+    DigestSchedule,
+    DigestScheduler,
+    last_occasion,
+    load_schedules,
+    run_due,
+    start_digest_scheduler,
+)
+from bot.storage import create_schema, digest_claims, make_engine
 from tests.digest.conftest import FakeChannel, SimClock, index_of, make_poster, write_topics_vault
+from tests.fake_slack import BOT_TOKEN, FakeSlack
 
 BERLIN = ZoneInfo("Europe/Berlin")
 GRACE = timedelta(hours=1)
@@ -266,3 +274,38 @@ def test_a_day_is_identified_by_the_local_date_of_the_channel() -> None:
     schedule = DigestSchedule("T1", "C1", "00:30", "Asia/Tokyo")
     moment = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)  # 00:30 on the 25th in Tokyo
     assert schedule.day_of(moment) == DigestDay("T1", "C1", datetime(2026, 11, 25).date())
+
+
+def test_serve_starts_a_scheduler_that_posts_a_digest_missed_minutes_ago(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    write_topics_vault(tmp_path / "vault", 3)
+    two_minutes_ago = (datetime.now(UTC) - timedelta(minutes=2)).strftime("%H:%M")
+    settings = load_settings(
+        _env_file=None,
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=fake_slack.base_url,
+        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        digest_channel="C1",
+        digest_time=two_minutes_ago,
+        digest_timezone="UTC",
+    )
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    index = index_of(tmp_path / "vault")
+    results: list[Result] = []
+    scheduler = start_digest_scheduler(settings, lambda: index, engine, on_result=results.append)
+    try:
+        deadline = time.monotonic() + 15
+        while not results and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown()
+        engine.dispose()
+    assert [r.posted for r in results] == [True]
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_without_a_bot_token_no_scheduler_is_started(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = load_settings(_env_file=None, digest_channel="C1", database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        assert start_digest_scheduler(settings, lambda: None) is None
+    assert "needs SLACK_BOT_TOKEN" in caplog.text
