@@ -33,7 +33,16 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from bot.index_cache import CacheFiles, Vault, _read, fingerprint, load_vault, parse_changed, vault_from_parsed
+from bot.index_cache import (
+    CACHE_VERSION,
+    CacheFiles,
+    Vault,
+    _read,
+    fingerprint,
+    load_vault,
+    parse_changed,
+    vault_from_parsed,
+)
 from bot.parsing import Problem
 from bot.search import Searcher
 from bot.vault import ParsedFile, list_notes
@@ -67,7 +76,9 @@ class Snapshot:
 class LiveVault:
     """Holds the current snapshot of a vault and replaces it, whole, on `reload()`."""
 
-    def __init__(self, root: Path, cache_root: Path | None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, root: Path, cache_root: Path | None, clock: Callable[[], float] = time.time, progress: bool = False
+    ) -> None:
         self.root = root
         self.cache_root = cache_root
         self._clock = clock
@@ -76,7 +87,7 @@ class LiveVault:
         self.reloads = 0
         self.failures = 0
         started = time.perf_counter()
-        vault = load_vault(root, cache_root)
+        vault = load_vault(root, cache_root, progress=progress)
         self.snapshot = self._snapshot(vault, started)
         _log_problems(vault.problems, set())
         log.info("serving %d notes (%d sections) from %s", self.snapshot.note_count, self.snapshot.section_count, root)
@@ -124,12 +135,20 @@ class LiveVault:
         """The parsed files of the last build: kept in memory after the first reload, read from the
         on-disk cache for that first one (so a process that never sees a change never holds them)."""
         if self._parsed is None:
-            cached = _read(CacheFiles.for_vault(self.root, self.cache_root).parsed) if self.cache_root else None
-            self._parsed = cached if isinstance(cached, dict) else {}
+            self._parsed = _cached_parsed(self.root, self.cache_root)
         return self._parsed
 
     def _snapshot(self, vault: Vault, started: float) -> Snapshot:
         return Snapshot(Searcher(vault.index), vault, self._clock(), time.perf_counter() - started)
+
+
+def _cached_parsed(root: Path, cache_root: Path | None) -> dict[str, ParsedFile]:
+    """The parsed files bot.index_cache keeps on disk, as `load_vault` writes them: (CACHE_VERSION, files).
+    Anything else (no cache, another version) means parsing everything once."""
+    cached = _read(CacheFiles.for_vault(root, cache_root).parsed) if cache_root else None
+    if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == CACHE_VERSION and isinstance(cached[1], dict):
+        return cached[1]
+    return {}
 
 
 def _last_good(now: ParsedFile, before: ParsedFile | None) -> ParsedFile:

@@ -44,6 +44,8 @@ QUERY_SHOWN_LIMIT = 120  # how much of a (possibly huge) query is quoted back to
 SHARE_ACTION = "notes_share"
 NEXT_ACTION = "notes_next"
 DISMISS_ACTION = "notes_dismiss"
+HELPFUL_ACTION = "notes_helpful"  # 👍 / 👎 on an answer, recorded for `notesbot report`
+UNHELPFUL_ACTION = "notes_unhelpful"
 
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 # Timestamp labels as the engine writes them into clean text: [38:00], [1:02:03].
@@ -179,8 +181,29 @@ def answer_message(hit: Hit, query: str, position: int = 0, count: int = 1) -> M
         buttons.append(ButtonElement(text="Next match", action_id=NEXT_ACTION, value=value))
     buttons.append(ButtonElement(text="Dismiss", action_id=DISMISS_ACTION, value=value))
     footer = f"Match {position + 1} of {count} for {quote_query(query)}"
-    blocks = [*_hit_blocks(hit, footer), ActionsBlock(elements=buttons)]
+    blocks = [*_hit_blocks(hit, footer), feedback_block(value), ActionsBlock(elements=buttons)]
     return _message(_hit_fallback(hit), blocks)
+
+
+def feedback_block(value: str) -> ActionsBlock:
+    """👍 / 👎 for the answer that `value` (a `result_value`) names."""
+    return ActionsBlock(
+        block_id="feedback",
+        elements=[
+            ButtonElement(text="👍 Helpful", action_id=HELPFUL_ACTION, value=value),
+            ButtonElement(text="👎 Not helpful", action_id=UNHELPFUL_ACTION, value=value),
+        ],
+    )
+
+
+def feedback_thanks_message(helpful: bool) -> Message:
+    """The private reply to a 👍 or 👎."""
+    text = (
+        "Thanks! Glad it helped."
+        if helpful
+        else "Thanks for saying so. Unhelpful answers are listed for whoever keeps the notes, to fill the gap."
+    )
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
 def shared_message(hit: Hit, user_id: str) -> Message:

@@ -4,8 +4,7 @@ Every metric lives in the `Metrics` object's own `CollectorRegistry`, not promet
 one, so that each server (and each test) counts only its own requests.
 
 Slack Web API errors and retries are counted by retry handlers that slack_sdk's `WebClient` calls
-on every response (Bolt copies them into the client it makes for each request): see
-`slack_retry_handlers`.
+on every response (Bolt copies them into the client it makes for each request): see `counted`.
 
 The request log line is JSON with a fixed set of fields; nothing from a request's headers or body
 other than those fields is ever logged, and a value that looks like a Slack token is masked anyway.
@@ -18,20 +17,13 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from slack_sdk.http_retry import (
-    ConnectionErrorRetryHandler,
-    HttpRequest,
-    HttpResponse,
-    RateLimitErrorRetryHandler,
-    RetryHandler,
-    RetryState,
-)
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 
 from bot.live import LiveVault
 
@@ -111,15 +103,12 @@ class Metrics:
             self.latency.labels(kind=kind).observe(seconds)
             log_request(record, seconds)
 
-    def slack_retry_handlers(self) -> list[RetryHandler]:
-        """Retry handlers for `WebClient(retry_handlers=...)`: count every error, repeat what is safe to
-        repeat (a lost connection, a rate limit: Slack did not act on those), and count the repeats.
-        Server errors are not repeated: a post that failed with a 5xx may have been delivered."""
-        return [
-            _ErrorCounter(self),
-            _CountedRetry(ConnectionErrorRetryHandler(max_retry_count=2), "connection", self),
-            _CountedRetry(RateLimitErrorRetryHandler(max_retry_count=2), "rate_limited", self),
-        ]
+    def counted(self, handlers: Sequence[RetryHandler]) -> list[RetryHandler]:
+        """`handlers` for `WebClient(retry_handlers=...)`, with every error and every repeat counted.
+
+        An observer goes first: slack_sdk shows it each response and exception before the others,
+        and it never asks for a retry itself."""
+        return [_ErrorCounter(self), *(_CountedRetry(h, _retry_reason(h), self) for h in handlers)]
 
 
 @dataclass(slots=True)
@@ -188,6 +177,12 @@ def _error_of(response: HttpResponse | None, error: Exception | None) -> str | N
     if body.get("ok") is False:
         return str(body.get("error", "unknown"))[:64]
     return None
+
+
+def _retry_reason(handler: RetryHandler) -> str:
+    """`RateLimitErrorRetryHandler` -> "rate_limit_error": what the repeats of `handler` are for."""
+    name = type(handler).__name__.removesuffix("RetryHandler")
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 class _CountedRetry(RetryHandler):

@@ -1,6 +1,8 @@
 """`notesbot serve`: the Slack app over HTTP (Starlette under uvicorn) or over Socket Mode.
 
-HTTP: `POST /slack/events` takes events, slash commands and interactivity; `GET /healthz` answers 200.
+HTTP: `POST /slack/events` takes events, slash commands and interactivity; `GET /healthz` answers 200;
+`GET /readyz` 200 once the index is loaded and the database answers; `GET /metrics` is for Prometheus;
+`/slack/install` and `/slack/oauth_redirect` install the app in a workspace (OAuth mode).
 Bolt's own `app.start()` is a development server (one request at a time), hence the ASGI app.
 Socket Mode (when SLACK_APP_TOKEN is set) needs no public URL.
 """
@@ -11,6 +13,7 @@ import argparse
 import importlib.util
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -23,10 +26,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.config import ConfigError, Settings
-from bot.index_cache import load_vault
-from bot.search import Searcher
+from bot.operations import Operations
 from bot.slack_app import Clock, DigestCommand, SearcherSource, TodayTopic, create_app, make_web_client
-from bot.storage import create_schema, make_engine
 
 log = logging.getLogger("notesbot.server")
 
@@ -38,26 +39,32 @@ def utc_now() -> datetime:
 
 
 def build_bolt_app(
-    settings: Settings, clock: Clock = utc_now, progress: bool = False, start_digest: bool = False
+    settings: Settings,
+    clock: Clock = utc_now,
+    progress: bool = False,
+    start_digest: bool = False,
+    ops: Operations | None = None,
 ) -> App:
     """Load the vault, prepare the database and build the Bolt app for `settings`; `start_digest` also starts
-    this process's digest scheduler (`notesbot serve` does, tests of the app do not)."""
+    this process's digest scheduler (`notesbot serve` does, tests of the app do not). `ops` (the live vault,
+    the migrated database, metrics, OAuth) is made here unless given."""
     settings.require_slack()
-    if not settings.notes_dir.is_dir():
-        raise ConfigError(f"NOTES_DIR: no folder at {settings.notes_dir}")
-    vault = load_vault(settings.notes_dir, settings.cache_dir, progress=progress)
-    log.info("vault %s: %d notes, %d sections", settings.notes_dir, vault.index.note_count, vault.index.section_count)
-    searcher = Searcher(vault.index)
-    engine = make_engine(settings.database_url)
-    create_schema(engine)
-    client = make_web_client(settings)
-    searcher_source: SearcherSource = lambda: searcher  # noqa: E731  (live reload swaps what this returns)
+    ops = ops or Operations.start(settings, clock, progress)
+    engine = ops.engine
+    client = ops.instrument_client(make_web_client(settings))
+    searcher_source: SearcherSource = ops.searcher_source  # the live vault's current index
     digest_command, today_topic = _digest_hooks(settings, engine, client, searcher_source, clock)
     if start_digest:
         from bot.scheduler import start_digest_scheduler
 
-        start_digest_scheduler(settings, lambda: searcher_source().index, engine)
-    return create_app(
+        start_digest_scheduler(
+            settings,
+            lambda: searcher_source().index,
+            engine,
+            client_for=ops.digest_client_for(),
+            on_result=ops.record_digest,
+        )
+    app = create_app(
         settings,
         searcher_source,
         engine,
@@ -65,7 +72,10 @@ def build_bolt_app(
         clock,
         digest_command=digest_command,
         today_topic=today_topic,
+        oauth_settings=ops.oauth_settings,
     )
+    ops.prepare(app, clock)
+    return app
 
 
 def _digest_hooks(*args: object) -> tuple[DigestCommand | None, TodayTopic | None]:
@@ -91,9 +101,13 @@ async def slack_events(request: Request) -> Response:
     if not request.headers.get("x-slack-request-timestamp", "").isdigit():
         # Bolt's verifier raises (an error, not a refusal) on a timestamp that is not a number.
         return PlainTextResponse("invalid request", status_code=401)
+    arrived = time.perf_counter()
     bolt_app: App = request.app.state.bolt_app
-    body = await request.body()
-    response = await run_in_threadpool(bolt_app.dispatch, to_bolt_request(request, body))
+    bolt_request = to_bolt_request(request, await request.body())
+    response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+    ops: Operations | None = request.app.state.ops
+    if ops is not None:
+        ops.observer.after_dispatch(bolt_request, response.status, arrived)
     return to_starlette_response(response)
 
 
@@ -109,10 +123,12 @@ def routes() -> list[BaseRoute]:
     ]
 
 
-def create_asgi_app(bolt_app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The ASGI app serving `bolt_app` (run it under uvicorn)."""
-    asgi = Starlette(routes=[*routes(), *extra_routes])
+def create_asgi_app(bolt_app: App, extra_routes: Sequence[BaseRoute] = (), ops: Operations | None = None) -> Starlette:
+    """The ASGI app serving `bolt_app` (run it under uvicorn); with `ops`, also /readyz, /metrics and the
+    OAuth install pages, and a log line per request."""
+    asgi = Starlette(routes=[*routes(), *(ops.routes() if ops else ()), *extra_routes])
     asgi.state.bolt_app = bolt_app
+    asgi.state.ops = ops
     return asgi
 
 
@@ -120,17 +136,24 @@ def create_asgi_app(bolt_app: App, extra_routes: Sequence[BaseRoute] = ()) -> St
 
 
 def serve_command(_args: argparse.Namespace, settings: Settings) -> int:
-    bolt_app = build_bolt_app(settings, progress=sys.stderr.isatty(), start_digest=True)
-    if settings.slack_app_token is not None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        log.info("connecting to Slack over Socket Mode")
-        SocketModeHandler(bolt_app, settings.slack_app_token.get_secret_value()).start()
-        return 0
-    if settings.slack_signing_secret is None:
+    settings.require_slack()
+    if settings.slack_app_token is None and settings.slack_signing_secret is None:
         raise ConfigError("SLACK_SIGNING_SECRET is needed to serve HTTP (or set SLACK_APP_TOKEN for Socket Mode)")
-    import uvicorn
+    # Migrates the database, loads the vault and watches NOTES_DIR for changes from here on.
+    ops = Operations.start(settings, utc_now, progress=sys.stderr.isatty(), watch=True)
+    try:
+        bolt_app = build_bolt_app(settings, progress=sys.stderr.isatty(), start_digest=True, ops=ops)
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    log.info("serving Slack requests on http://%s:%d%s", settings.host, settings.port, EVENTS_PATH)
-    uvicorn.run(create_asgi_app(bolt_app), host=settings.host, port=settings.port, log_level=settings.log_level.lower())
-    return 0
+            log.info("connecting to Slack over Socket Mode")
+            SocketModeHandler(bolt_app, settings.slack_app_token.get_secret_value()).start()
+            return 0
+        import uvicorn
+
+        log.info("serving Slack requests on http://%s:%d%s", settings.host, settings.port, EVENTS_PATH)
+        asgi = create_asgi_app(bolt_app, ops=ops)
+        uvicorn.run(asgi, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+        return 0
+    finally:
+        ops.close()

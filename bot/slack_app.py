@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import RetryHandler
@@ -98,11 +99,13 @@ def create_app(
     *,
     digest_command: DigestCommand | None = None,
     today_topic: TodayTopic | None = None,
+    oauth_settings: OAuthSettings | None = None,
 ) -> App:
-    """The Bolt app with every listener registered; `searcher_source()` gives the current searcher."""
+    """The Bolt app with every listener registered; `searcher_source()` gives the current searcher.
+    With `oauth_settings` (bot.oauth), each workspace's token comes from the installation store."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     # The request verification middleware refuses unsigned, badly signed and stale (> 5 min) requests.
-    app = App(client=client, signing_secret=secret, request_verification_enabled=True)
+    app = App(client=client, signing_secret=secret, request_verification_enabled=True, oauth_settings=oauth_settings)
     bot = NotesBot(searcher_source, engine, clock, digest_command, today_topic)
     app.command(COMMAND)(bot.on_command)
     app.action(SHARE_ACTION)(bot.on_share)

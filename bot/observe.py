@@ -1,0 +1,191 @@
+"""Each Slack request counted, timed to its answer, and logged in one line; each question kept for `notesbot report`.
+
+Bolt acknowledges a request and then runs its listener in a worker thread, so the answer's latency
+ends when the listener returns, not when the HTTP response leaves. A global middleware stamps the
+request when it arrives; the listener runner's start and completion hooks (run in the worker thread,
+around the listener) mark the request as the thread's current one and then record it. The searcher
+handed to the listeners is wrapped so that the first search of a request sets its outcome
+("answered" or "nothing_found"), counts it, and stores the question in the `queries` table.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
+from slack_bolt.listener.listener_start_handler import ListenerStartHandler
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.metrics import Metrics, RequestRecord, log_request, new_request_id
+from bot.search import Hit, Searcher
+from bot.storage import queries
+
+log = logging.getLogger(__name__)
+
+CONTEXT_KEY = "notesbot_request"
+# Requests in which someone asks a question: their first search goes to the `queries` table.
+ASKING_KINDS = {"slash_command", "app_mention", "message"}
+
+
+@dataclass(slots=True)
+class ObservedRequest:
+    record: RequestRecord
+    team_id: str | None
+    arrived: float  # time.perf_counter() when the request reached the app
+    searched: bool = False
+    finished: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Observer:
+    """Counts, times and logs requests into `metrics`; keeps questions in `engine`'s `queries` table."""
+
+    def __init__(self, metrics: Metrics, engine: Engine | None, clock: Callable[[], datetime]) -> None:
+        self.metrics = metrics
+        self.engine = engine
+        self.clock = clock
+        self._current = threading.local()
+
+    def instrument(self, app: App) -> None:
+        """Stamp every request on arrival and record it when its listener is done."""
+        app.use(self._arrived)
+        runner = getattr(app, "_listener_runner", None)
+        if runner is None or not hasattr(runner, "listener_completion_handler"):
+            # Bolt offers no public hook around a listener run in its worker thread; fail loudly if the
+            # one used here goes away in an upgrade rather than silently stop measuring.
+            raise RuntimeError("slack_bolt's listener runner has no start/completion handlers to hook")
+        runner.listener_start_handler = _Started(self)
+        runner.listener_completion_handler = _Completed(self)
+
+    def searcher(self, inner: Searcher) -> Searcher:
+        """`inner` as the listeners should see it: each search counted and attributed to its request."""
+        return _ObservedSearcher(inner, self)  # type: ignore[return-value]
+
+    def after_dispatch(self, request: BoltRequest, status: int, arrived: float) -> None:
+        """Record an HTTP request that no listener will record: one Bolt answered itself (no listener
+        matched: 404), or one refused before the middleware (a bad signature: 401)."""
+        observed = request.context.get(CONTEXT_KEY)
+        if isinstance(observed, ObservedRequest):
+            if status == 404:
+                observed.record.outcome = "unhandled"
+                self._finish(observed)
+            return
+        kind = describe(request.body)[0] if status < 400 else "unverified"
+        outcome = "refused" if status in (401, 403) else ("ok" if status < 400 else f"http_{status}")
+        self._finish(ObservedRequest(RequestRecord(new_request_id(), kind, outcome), None, arrived))
+
+    # --- hooks ---
+
+    def _arrived(self, req: BoltRequest, resp: BoltResponse, next: Callable[[], None]) -> None:
+        kind, request_id, fields = describe(req.body)
+        retry = req.headers.get("x-slack-retry-num")  # Slack's re-deliveries say which attempt they are
+        if retry:
+            fields["retry"] = retry[0]
+        record = RequestRecord(request_id or new_request_id(), kind, fields=fields)
+        req.context[CONTEXT_KEY] = ObservedRequest(record, req.context.team_id, time.perf_counter())
+        next()
+
+    def _listener_started(self, request: BoltRequest) -> None:
+        self._current.request = request.context.get(CONTEXT_KEY)
+
+    def _listener_done(self, request: BoltRequest) -> None:
+        self._current.request = None
+        observed = request.context.get(CONTEXT_KEY)
+        if isinstance(observed, ObservedRequest):
+            self._finish(observed)
+
+    def _finish(self, observed: ObservedRequest) -> None:
+        with observed.lock:  # a request is recorded once, whichever hook gets there first
+            if observed.finished:
+                return
+            observed.finished = True
+        seconds = time.perf_counter() - observed.arrived
+        record = observed.record
+        self.metrics.requests.labels(kind=record.kind, outcome=record.outcome).inc()
+        self.metrics.latency.labels(kind=record.kind).observe(seconds)
+        log_request(record, seconds)
+
+    def _searched(self, query: str, hits: list[Hit]) -> None:
+        self.metrics.record_search(len(hits))
+        observed = getattr(self._current, "request", None)
+        if not isinstance(observed, ObservedRequest) or observed.searched:
+            return
+        observed.searched = True
+        observed.record.outcome = "answered" if hits else "nothing_found"
+        observed.record.fields["hits"] = len(hits)
+        if observed.record.kind in ASKING_KINDS:
+            self._keep_question(observed, query, hits)
+
+    def _keep_question(self, observed: ObservedRequest, query: str, hits: list[Hit]) -> None:
+        if self.engine is None:
+            return
+        top = hits[0] if hits else None
+        row = {
+            "asked_at": self.clock(),
+            "team_id": observed.team_id,
+            "kind": observed.record.kind[:16],
+            "query": query,
+            "hits": len(hits),
+            "top_score": top.score if top else None,
+            "top_note": top.note if top else None,
+            "top_heading": top.heading if top else None,
+        }
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(queries).values(row))
+        except SQLAlchemyError as error:  # the answer matters more than its record
+            log.warning("could not record a question for the report: %s", error.__class__.__name__)
+
+
+def describe(body: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]:
+    """A Slack payload's kind, its id (event id or trigger id) and a few safe fields for the log line."""
+    if body.get("command"):
+        return "slash_command", body.get("trigger_id"), {"team": body.get("team_id")}
+    if body.get("type") == "event_callback":
+        event = body.get("event") or {}
+        return str(event.get("type") or "event"), body.get("event_id"), {"team": body.get("team_id")}
+    if body.get("type") == "block_actions":
+        action = (body.get("actions") or [{}])[0]
+        fields = {"team": (body.get("team") or {}).get("id"), "action": action.get("action_id")}
+        return "button", body.get("trigger_id"), fields
+    return str(body.get("type") or "other"), None, {}
+
+
+class _Started(ListenerStartHandler):
+    def __init__(self, observer: Observer) -> None:
+        self._observer = observer
+
+    def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
+        self._observer._listener_started(request)
+
+
+class _Completed(ListenerCompletionHandler):
+    def __init__(self, observer: Observer) -> None:
+        self._observer = observer
+
+    def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
+        self._observer._listener_done(request)
+
+
+class _ObservedSearcher:
+    """A Searcher whose `search` reports to the observer; everything else is the inner searcher's."""
+
+    def __init__(self, inner: Searcher, observer: Observer) -> None:
+        self._inner = inner
+        self._observer = observer
+
+    def search(self, query: str, limit: int = 5) -> list[Hit]:
+        hits = self._inner.search(query, limit)
+        self._observer._searched(query, hits)
+        return hits
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)

@@ -1,0 +1,167 @@
+"""What a running server holds besides the Bolt app: the live vault, the database, metrics, and OAuth.
+
+`Operations.start(settings)` migrates the database, loads the vault (and, for `notesbot serve`, starts
+watching it), and sets up metrics; `prepare(app)` wires the Bolt app to them; `routes()` are the HTTP
+endpoints for Kubernetes, Prometheus and the OAuth install flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_bolt import App
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlalchemy import Engine, text
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot import oauth
+from bot.config import ConfigError, Settings
+from bot.digest import Result
+from bot.feedback import FeedbackRecorder
+from bot.live import LiveVault, NotesWatcher
+from bot.metrics import CONTENT_TYPE, Metrics
+from bot.observe import Observer
+from bot.scheduler import digest_client
+from bot.search import Searcher
+from bot.storage import create_schema, make_engine
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_SECONDS = 2.0  # a readiness probe must answer even while the database hangs
+
+
+@dataclass
+class Operations:
+    settings: Settings
+    engine: Engine
+    live: LiveVault
+    metrics: Metrics
+    observer: Observer
+    oauth_settings: OAuthSettings | None
+    watcher: NotesWatcher | None = None
+
+    @classmethod
+    def start(
+        cls, settings: Settings, clock: Callable[[], datetime], progress: bool = False, watch: bool = False
+    ) -> Operations:
+        """Migrate DATABASE_URL, load NOTES_DIR (watching it for changes if `watch`), count from now on."""
+        if not settings.notes_dir.is_dir():
+            raise ConfigError(f"NOTES_DIR: no folder at {settings.notes_dir}")
+        engine = make_engine(settings.database_url)
+        create_schema(engine)  # the migrations, to head
+        live = LiveVault(settings.notes_dir, settings.cache_dir, progress=progress)
+        metrics = Metrics()
+        metrics.track_index(live)
+        observer = Observer(metrics, engine, clock)
+        watcher = NotesWatcher(live).start() if watch else None
+        return cls(settings, engine, live, metrics, observer, oauth.oauth_settings(settings, engine), watcher)
+
+    def searcher_source(self) -> Searcher:
+        """The `searcher_source` of the Slack app: the current index, its searches observed."""
+        return self.observer.searcher(self.live.current())
+
+    def instrument_client(self, client: WebClient) -> WebClient:
+        """Count the client's Slack API errors and retries; in OAuth mode, drop any static token (each
+        request then gets its workspace's token from the installation store)."""
+        client.retry_handlers = self.metrics.counted(client.retry_handlers)
+        if self.oauth_settings is not None:
+            client.token = None
+        return client
+
+    def digest_client_for(self) -> Callable[[str], WebClient] | None:
+        """The digest's Web API client for a workspace, its errors and retries counted: the one bot
+        token, or in OAuth mode the workspace's installed token. None without any token."""
+        if self.oauth_settings is None:
+            client = digest_client(self.settings)
+            if client is None:
+                return None
+            client.retry_handlers = self.metrics.counted(client.retry_handlers)
+            return lambda _team_id: client
+        store = self.oauth_settings.installation_store
+
+        def installed_client(team_id: str) -> WebClient:
+            bot = store.find_bot(enterprise_id=None, team_id=team_id or None)
+            if bot is None or not bot.bot_token:
+                raise LookupError(f"no installation of the app in workspace {team_id or '(none given)'}")
+            # As digest_client: only rate limits are retried (a reset connection may have posted).
+            handlers = self.metrics.counted([RateLimitErrorRetryHandler(max_retry_count=2)])
+            return WebClient(token=bot.bot_token, base_url=self.settings.slack_api_url, retry_handlers=handlers)
+
+        return installed_client
+
+    def record_digest(self, result: Result) -> None:
+        """`on_result` of the digest scheduler: posts and failures counted (skips are neither)."""
+        if result.posted or result.failed:
+            self.metrics.record_digest(posted=result.posted)
+
+    def prepare(self, app: App, clock: Callable[[], datetime]) -> None:
+        """Observe `app`'s requests, take 👍/👎, and clean up after uninstalls in OAuth mode."""
+        self.observer.instrument(app)
+        FeedbackRecorder(self.engine, self.searcher_source, clock).register(app)
+        if self.oauth_settings is not None:
+            app.enable_token_revocation_listeners()
+
+    def ready(self) -> tuple[bool, str]:
+        """Ready when the index is loaded and the database answers."""
+        snapshot = self.live.snapshot
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:  # any failure to reach the database means: send no traffic here
+            return False, f"database unreachable: {error.__class__.__name__}"
+        return True, f"ready: {snapshot.note_count} notes, {snapshot.section_count} sections"
+
+    def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.engine.dispose()
+
+    def routes(self) -> list[BaseRoute]:
+        routes: list[BaseRoute] = [
+            Route("/readyz", _readyz, methods=["GET"]),
+            Route("/metrics", _metrics, methods=["GET"]),
+        ]
+        if self.oauth_settings is not None:
+            routes += [
+                Route(self.oauth_settings.install_path, _install, methods=["GET"]),
+                Route(self.oauth_settings.redirect_uri_path, _oauth_redirect, methods=["GET"]),
+            ]
+        return routes
+
+
+async def _readyz(request: Request) -> Response:
+    ops: Operations = request.app.state.ops
+    try:
+        ready, reason = await asyncio.wait_for(run_in_threadpool(ops.ready), READY_TIMEOUT_SECONDS)
+    except TimeoutError:
+        ready, reason = False, "database did not answer in time"
+    return PlainTextResponse(reason, status_code=200 if ready else 503)
+
+
+async def _metrics(request: Request) -> Response:
+    ops: Operations = request.app.state.ops
+    return Response(ops.metrics.exposition(), media_type=CONTENT_TYPE)
+
+
+async def _install(request: Request) -> Response:
+    """Slack's "Add to Slack" page: a fresh signed state, stored so that any replica can finish."""
+    flow = request.app.state.bolt_app.oauth_flow
+    bolt_request = to_bolt_request(request, await request.body())
+    return to_starlette_response(await run_in_threadpool(flow.handle_installation, bolt_request))
+
+
+async def _oauth_redirect(request: Request) -> Response:
+    """Slack sends the person back here: exchange the code for the workspace's token and keep it."""
+    flow = request.app.state.bolt_app.oauth_flow
+    bolt_request = to_bolt_request(request, await request.body())
+    return to_starlette_response(await run_in_threadpool(flow.handle_callback, bolt_request))
