@@ -33,6 +33,7 @@ from bot.storage import digest_subscriptions, make_engine
 log = logging.getLogger(__name__)
 
 REFRESH_EVERY = timedelta(minutes=1)
+MIN_GRACE = timedelta(minutes=1)
 LOOKBACK = timedelta(days=8)  # far enough back to find the last occasion of a weekly schedule
 
 
@@ -166,7 +167,8 @@ class DigestScheduler:
         on_result: Callable[[Result], None] = lambda _result: None,
     ) -> None:
         self.poster = poster
-        self.grace = grace
+        # A job starts a moment after its time: with no grace at all every day would be skipped.
+        self.grace = max(grace, MIN_GRACE)
         self.on_result = on_result  # for metrics: every attempt's result
         self._schedules = schedules
         self._refresh_every = refresh_every
@@ -176,7 +178,7 @@ class DigestScheduler:
             timezone=UTC,
             job_defaults={
                 # APScheduler's default of 1 s would silently drop a job that starts a little late.
-                "misfire_grace_time": max(1, int(grace.total_seconds())),
+                "misfire_grace_time": int(self.grace.total_seconds()),
                 "coalesce": True,
                 "max_instances": 1,
             },

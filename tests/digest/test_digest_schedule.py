@@ -309,3 +309,15 @@ def test_without_a_bot_token_no_scheduler_is_started(tmp_path: Path, caplog: pyt
     with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
         assert start_digest_scheduler(settings, lambda: None) is None
     assert "needs SLACK_BOT_TOKEN" in caplog.text
+
+
+def test_a_grace_period_of_zero_still_posts_a_job_that_starts_a_moment_late(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    write_topics_vault(tmp_path, 3)
+    schedule = DigestSchedule("", "C1", "09:00", "Europe/Berlin")
+    slack = FakeChannel()
+    clock = SimClock(datetime(2026, 11, 24, 9, 0, 2, tzinfo=BERLIN))
+    scheduler = DigestScheduler(make_poster(sqlite_engine, slack, index_of(tmp_path), clock), lambda: [], timedelta(0))
+    scheduler.fire(schedule)
+    assert local_post_dates(slack) == ["2026-11-24"]
