@@ -29,31 +29,48 @@ K1 = 1.2
 
 
 @dataclass(frozen=True, slots=True)
-class SectionTerms:
-    """One section's terms in order: its heading path's, then its body's."""
-
-    heading: tuple[str, ...]
-    body: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class NoteTerms:
-    title: tuple[str, ...]
-    sections: tuple[SectionTerms, ...]
-    surface: tuple[tuple[str, int], ...]  # unstemmed words and counts, for typo correction
+    """A note's terms, compactly: its distinct terms once, then positions into them.
+
+    `tokens` holds each section's heading-path terms, SEPARATOR, then its body terms; section i ends
+    at `section_ends[i]` and its heading takes its first `heading_lengths[i]` tokens. Arrays rather
+    than tuples of strings keep the parsed-notes cache small and quick to load.
+    """
+
+    vocabulary: str  # distinct terms, space-separated (one string, not millions across a vault)
+    title: array  # array("i") of positions in `vocabulary`
+    tokens: array  # array("i")
+    section_ends: array  # array("i")
+    heading_lengths: array  # array("i")
+    surface_words: str  # unstemmed words, space-separated, for typo correction ...
+    surface_counts: array  # ... and how often each occurs in the note
+
+
+SEPARATOR = -1  # between a section's heading and body terms: no phrase spans it
 
 
 def analyze_note(note: Note) -> NoteTerms:
     """The terms of a note's fields; done once per file and cached with the parsed note."""
+    local: dict[str, int] = {}
+
+    def positions(found: list[str]) -> list[int]:
+        return [local.setdefault(term, len(local)) for term in found]
+
     surface: Counter[str] = Counter(words(note.title))
-    sections = []
+    title = array("i", positions(terms(note.title)))
+    tokens, section_ends, heading_lengths = array("i"), array("i"), array("i")
     for section in note.sections:
+        heading = positions(terms(" ".join((*section.path, section.heading))))
         body_words = words(section.text)
         surface.update(body_words)
-        sections.append(
-            SectionTerms(tuple(terms(" ".join((*section.path, section.heading)))), tuple(stem(w) for w in body_words))
-        )
-    return NoteTerms(tuple(terms(note.title)), tuple(sections), tuple(surface.items()))
+        tokens.extend(heading)
+        tokens.append(SEPARATOR)
+        tokens.extend(positions([stem(word) for word in body_words]))
+        section_ends.append(len(tokens))
+        heading_lengths.append(len(heading))
+    return NoteTerms(
+        " ".join(local), title, tokens, section_ends, heading_lengths, " ".join(surface), array("i", surface.values())
+    )
 
 
 @dataclass(slots=True)
@@ -105,9 +122,6 @@ class SearchIndex:
         return self.section_tokens[self.section_token_ptr[section] : self.section_token_ptr[section + 1]]
 
 
-SEPARATOR = -1  # between a section's heading and body terms: no phrase spans it
-
-
 def build_index(notes: list[Note], analyzed: list[NoteTerms]) -> SearchIndex:
     """Index notes (with their `analyze_note` terms, in the same order)."""
     rows = _Rows()
@@ -115,13 +129,12 @@ def build_index(notes: list[Note], analyzed: list[NoteTerms]) -> SearchIndex:
         rows.add_note(note_id, note, note_terms)
     surface: Counter[str] = Counter()
     for note_terms in analyzed:
-        for word, count in note_terms.surface:
+        for word, count in zip(note_terms.surface_words.split(), note_terms.surface_counts, strict=True):
             surface[word] += count
     tokens = np.frombuffer(rows.tokens, dtype=np.int32)
     token_ptr = np.frombuffer(rows.token_ptr, dtype=np.int64)
     section_note = np.frombuffer(rows.note, dtype=np.int32)
-    fields = _field_rows(tokens, token_ptr, np.frombuffer(rows.heading_length, dtype=np.int32))
-    vocabulary_size = len(rows.vocabulary)
+    section_postings, note_postings = _postings(rows, tokens, token_ptr, section_note, len(notes))
     return SearchIndex(
         note_paths=[n.path for n in notes],
         note_titles=[n.title for n in notes],
@@ -137,8 +150,8 @@ def build_index(notes: list[Note], analyzed: list[NoteTerms]) -> SearchIndex:
         section_tokens=tokens,
         section_token_ptr=token_ptr,
         vocabulary=rows.vocabulary,
-        section_postings=_section_postings(fields, rows, vocabulary_size),
-        note_postings=_note_postings(fields, rows, section_note, vocabulary_size, len(notes)),
+        section_postings=section_postings,
+        note_postings=note_postings,
         surface_words=dict(surface),
     )
 
@@ -161,26 +174,21 @@ class _Rows:
         self.heading_length = array("i")
         self.title_terms = array("i")  # one row per (note, title term)
         self.title_notes = array("i")
-        self.section_title_terms = array("i")  # one row per (section, its note's title term)
-        self.section_title_docs = array("i")
-
-    def ids(self, found: tuple[str, ...]) -> list[int]:
-        vocabulary = self.vocabulary
-        return [vocabulary.setdefault(term, len(vocabulary)) for term in found]
 
     def add_note(self, note_id: int, note: Note, note_terms: NoteTerms) -> None:
-        title_ids = self.ids(note_terms.title)
-        self.title_terms.extend(title_ids)
+        vocabulary = self.vocabulary
+        to_global = np.array(
+            [vocabulary.setdefault(term, len(vocabulary)) for term in note_terms.vocabulary.split()] + [SEPARATOR],
+            dtype=np.int32,
+        )  # position -1 (SEPARATOR) maps to the last entry, SEPARATOR itself
+        title_ids = to_global[np.frombuffer(note_terms.title, dtype=np.int32)]
+        self.title_terms.extend(title_ids.tolist())
         self.title_notes.extend([note_id] * len(title_ids))
-        for section, section_terms in zip(note.sections, note_terms.sections, strict=True):
-            heading_ids = self.ids(section_terms.heading)
-            self.tokens.extend(heading_ids)
-            self.tokens.append(SEPARATOR)
-            self.tokens.extend(self.ids(section_terms.body))
-            self.token_ptr.append(len(self.tokens))
-            self.heading_length.append(len(heading_ids))
-            self.section_title_terms.extend(title_ids)
-            self.section_title_docs.extend([len(self.headings)] * len(title_ids))
+        self.tokens.frombytes(to_global[np.frombuffer(note_terms.tokens, dtype=np.int32)].tobytes())
+        base = self.token_ptr[-1]
+        self.token_ptr.extend(base + end for end in note_terms.section_ends)
+        self.heading_length.extend(note_terms.heading_lengths)
+        for section in note.sections:
             self.note.append(note_id)
             self.headings.append(section.heading)
             self.paths.append(section.path)
@@ -190,75 +198,123 @@ class _Rows:
             self.texts.append(section.text)
 
 
+CHUNK_SECTIONS = 16_384  # sections counted at a time: bounds the memory a large vault needs to build
+
+
+def _postings(
+    rows: _Rows, tokens: np.ndarray, token_ptr: np.ndarray, section_note: np.ndarray, note_count: int
+) -> tuple[Postings, Postings]:
+    """Section postings (BM25F over title, heading path and body) and note postings (BM25 over the note).
+
+    Term counts are gathered a chunk of whole notes at a time; only the per-(term, document) rows are
+    kept, and they are put in term order once at the end.
+    """
+    section_count = len(section_note)
+    vocabulary_size = len(rows.vocabulary)
+    lengths = _Lengths.of(rows, token_ptr, section_note, note_count)
+    title_ptr = np.zeros(note_count + 1, dtype=np.int64)
+    title_ptr[1:] = np.cumsum(np.bincount(np.frombuffer(rows.title_notes, dtype=np.int32), minlength=note_count))
+    title_terms = np.frombuffer(rows.title_terms, dtype=np.int32)
+    section_parts, note_parts = [], []
+    for start, end in _note_aligned_chunks(section_note):
+        first_note, last_note = int(section_note[start]), int(section_note[end - 1]) + 1
+        in_chunk = slice(int(token_ptr[start]), int(token_ptr[end]))
+        docs = np.repeat(np.arange(start, end, dtype=np.int64), np.diff(token_ptr[start : end + 1]))
+        position = np.arange(in_chunk.start, in_chunk.stop, dtype=np.int64) - token_ptr[docs]
+        terms_ = tokens[in_chunk].astype(np.int64)
+        in_heading = position < lengths.heading[docs]
+        in_body = ~in_heading & (terms_ != SEPARATOR)
+        heading = _counts(terms_[in_heading], docs[in_heading])
+        body = _counts(terms_[in_body], docs[in_body])
+        title_rows = slice(int(title_ptr[first_note]), int(title_ptr[last_note]))
+        title_notes = np.repeat(np.arange(first_note, last_note), np.diff(title_ptr[first_note : last_note + 1]))
+        title = _title_rows(title_terms, title_ptr, section_note, start, end)
+        section_parts.append(
+            _summed(
+                [
+                    (title[0], title[1], TITLE_WEIGHT * title[2] / lengths.title_norm[title[1]]),
+                    (heading[0], heading[1], HEADING_WEIGHT * heading[2] / lengths.heading_norm[heading[1]]),
+                    (body[0], body[1], BODY_WEIGHT * body[2] / lengths.body_norm[body[1]]),
+                ]
+            )
+        )
+        note_tf = [(t, section_note[d].astype(np.int64), c) for t, d, c in (heading, body)]
+        note_tf.append((title_terms[title_rows].astype(np.int64), title_notes, np.full(len(title_notes), TITLE_WEIGHT)))
+        note_rows = _summed(note_tf)
+        note_parts.append((note_rows[0], note_rows[1], note_rows[2] / lengths.note_norm[note_rows[1]]))
+    return (
+        _bm25_postings(section_parts, vocabulary_size, section_count),
+        _bm25_postings(note_parts, vocabulary_size, note_count),
+    )
+
+
 @dataclass(slots=True)
-class _FieldRows:
-    """(term, section, count) rows of the heading and body fields, and each section's field lengths."""
+class _Lengths:
+    heading: np.ndarray  # terms in each section's heading path
+    title_norm: np.ndarray  # BM25 length normalisation of each field, per section ...
+    heading_norm: np.ndarray
+    body_norm: np.ndarray
+    note_norm: np.ndarray  # ... and of each whole note
 
-    heading: tuple[np.ndarray, np.ndarray, np.ndarray]
-    body: tuple[np.ndarray, np.ndarray, np.ndarray]
-    heading_length: np.ndarray
-    body_length: np.ndarray
-
-
-def _field_rows(tokens: np.ndarray, token_ptr: np.ndarray, heading_length: np.ndarray) -> _FieldRows:
-    section_count = len(token_ptr) - 1
-    per_section = np.diff(token_ptr)
-    doc = np.repeat(np.arange(section_count, dtype=np.int64), per_section)
-    position = np.arange(len(tokens), dtype=np.int64) - np.repeat(token_ptr[:-1], per_section)
-    in_heading = position < heading_length[doc]
-    in_body = ~in_heading & (tokens != SEPARATOR)
-    body_length = per_section - heading_length - 1
-
-    def counted(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        ones = np.ones(int(mask.sum()), dtype=np.float32)
-        return _sum_duplicates(tokens[mask].astype(np.int64), doc[mask], ones, section_count)
-
-    return _FieldRows(counted(in_heading), counted(in_body), heading_length, body_length)
-
-
-def _section_postings(fields: _FieldRows, rows: _Rows, vocabulary_size: int) -> Postings:
-    """BM25F over title, heading path and body; idf over sections."""
-    section_count = len(fields.heading_length)
-    title = _sum_duplicates(
-        np.frombuffer(rows.section_title_terms, dtype=np.int32).astype(np.int64),
-        np.frombuffer(rows.section_title_docs, dtype=np.int32).astype(np.int64),
-        np.ones(len(rows.section_title_terms), dtype=np.float32),
-        section_count,
-    )
-    title_length = np.bincount(title[1], weights=title[2], minlength=section_count)
-    term_parts, doc_parts, tf_parts = [], [], []
-    for (term_ids, docs, counts), lengths, weight, b in (
-        (title, title_length, TITLE_WEIGHT, TITLE_B),
-        (fields.heading, fields.heading_length, HEADING_WEIGHT, HEADING_B),
-        (fields.body, fields.body_length, BODY_WEIGHT, BODY_B),
-    ):
-        term_parts.append(term_ids)
-        doc_parts.append(docs)
-        tf_parts.append(weight * counts / _length_norm(lengths, b)[docs])
-    return _bm25_postings(
-        np.concatenate(term_parts), np.concatenate(doc_parts), np.concatenate(tf_parts), vocabulary_size, section_count
-    )
+    @classmethod
+    def of(cls, rows: _Rows, token_ptr: np.ndarray, section_note: np.ndarray, note_count: int) -> _Lengths:
+        heading = np.frombuffer(rows.heading_length, dtype=np.int32).astype(np.int64)
+        body = np.diff(token_ptr) - heading - 1
+        title_per_note = np.bincount(np.frombuffer(rows.title_notes, dtype=np.int32), minlength=note_count)
+        title = title_per_note[section_note]
+        note = (
+            np.bincount(section_note, weights=heading + body, minlength=note_count)
+            + TITLE_WEIGHT * title_per_note
+        )
+        return cls(
+            heading,
+            _length_norm(title, TITLE_B),
+            _length_norm(heading, HEADING_B),
+            _length_norm(body, BODY_B),
+            _length_norm(note, BODY_B),
+        )
 
 
-def _note_postings(
-    fields: _FieldRows, rows: _Rows, section_note: np.ndarray, vocabulary_size: int, note_count: int
-) -> Postings:
-    """Plain BM25 over each whole note (its title weighted as in sections); idf over notes."""
-    parts = [
-        (term_ids, section_note[docs].astype(np.int64), counts)
-        for term_ids, docs, counts in (fields.heading, fields.body)
-    ]
-    title_terms = np.frombuffer(rows.title_terms, dtype=np.int32).astype(np.int64)
-    title_notes = np.frombuffer(rows.title_notes, dtype=np.int32).astype(np.int64)
-    parts.append((title_terms, title_notes, np.full(len(title_terms), TITLE_WEIGHT, dtype=np.float32)))
-    term_ids, docs, tf = _sum_duplicates(
-        np.concatenate([p[0] for p in parts]),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]),
-        note_count,
-    )
-    lengths = np.bincount(docs, weights=tf, minlength=note_count)
-    return _bm25_postings(term_ids, docs, tf / _length_norm(lengths, BODY_B)[docs], vocabulary_size, note_count)
+def _note_aligned_chunks(section_note: np.ndarray) -> list[tuple[int, int]]:
+    """Section ranges of about CHUNK_SECTIONS that never split a note."""
+    note_starts = np.r_[0, np.flatnonzero(np.diff(section_note)) + 1, len(section_note)]
+    chunks, start = [], 0
+    for boundary in note_starts[1:]:
+        if boundary - start >= CHUNK_SECTIONS or boundary == len(section_note):
+            chunks.append((start, int(boundary)))
+            start = int(boundary)
+    return [(a, b) for a, b in chunks if b > a]
+
+
+def _title_rows(
+    title_terms: np.ndarray, title_ptr: np.ndarray, section_note: np.ndarray, start: int, end: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every section carries its note's title: (term, section, count) rows for sections start..end."""
+    notes = section_note[start:end].astype(np.int64)
+    per_section = title_ptr[notes + 1] - title_ptr[notes]
+    row_sections = np.repeat(np.arange(start, end, dtype=np.int64), per_section)
+    first_row = np.repeat(np.cumsum(per_section) - per_section, per_section)
+    row_index = np.repeat(title_ptr[notes], per_section) + np.arange(int(per_section.sum())) - first_row
+    return _counts(title_terms[row_index].astype(np.int64), row_sections)
+
+
+def _counts(terms_: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(term, doc, count) for each distinct pair, sorted by doc then term."""
+    return _summed([(terms_, docs, np.ones(len(terms_), dtype=np.float32))])
+
+
+def _summed(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of (term, doc, value) with the values of equal (term, doc) pairs added, sorted by doc then term."""
+    terms_ = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    docs = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    values = np.concatenate([p[2] for p in parts]).astype(np.float32)
+    if not len(terms_):
+        return terms_, docs, values
+    span = int(terms_.max()) + 1
+    keys = (docs - docs.min()) * span + terms_
+    unique, inverse = np.unique(keys, return_inverse=True)
+    summed = np.bincount(inverse, weights=values).astype(np.float32)
+    return unique % span, unique // span + docs.min(), summed
 
 
 def _length_norm(lengths: np.ndarray, b: float) -> np.ndarray:
@@ -267,24 +323,18 @@ def _length_norm(lengths: np.ndarray, b: float) -> np.ndarray:
     return (1 - b) + b * lengths / average
 
 
-def _sum_duplicates(
-    term_ids: np.ndarray, docs: np.ndarray, values: np.ndarray, doc_count: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One row per (term, doc), values summed, sorted by term then doc."""
-    keys = term_ids * max(doc_count, 1) + docs
-    unique, inverse = np.unique(keys, return_inverse=True)
-    summed = np.bincount(inverse, weights=values).astype(np.float32)
-    return unique // max(doc_count, 1), unique % max(doc_count, 1), summed
-
-
 def _bm25_postings(
-    term_ids: np.ndarray, docs: np.ndarray, tf: np.ndarray, vocabulary_size: int, doc_count: int
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], vocabulary_size: int, doc_count: int
 ) -> Postings:
-    """Sum a term's field-weighted tf per document, saturate it and multiply by the term's idf."""
-    term_ids, docs, tf = _sum_duplicates(term_ids, docs, tf, doc_count)
-    df = np.bincount(term_ids, minlength=vocabulary_size).astype(np.float32)
+    """Saturate each (term, doc) row's length-normalised tf and weight it by the term's idf, in term order."""
+    term_ids = np.concatenate([p[0] for p in parts]).astype(np.int32) if parts else np.zeros(0, np.int32)
+    docs = np.concatenate([p[1] for p in parts]).astype(np.int32) if parts else np.zeros(0, np.int32)
+    tf = np.concatenate([p[2] for p in parts]).astype(np.float32) if parts else np.zeros(0, np.float32)
+    order = np.argsort(term_ids, kind="stable")  # rows are in doc order: each posting list stays so
+    term_ids, docs, tf = term_ids[order], docs[order], tf[order]
+    df = np.bincount(term_ids, minlength=vocabulary_size)
     idf = np.log1p((doc_count - df + 0.5) / (df + 0.5)).astype(np.float32)
     impacts = (idf[term_ids] * tf / (K1 + tf)).astype(np.float32)
     ptr = np.zeros(vocabulary_size + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum(df.astype(np.int64))
-    return Postings(ptr, docs.astype(np.int32), impacts)
+    ptr[1:] = np.cumsum(df)
+    return Postings(ptr, docs, impacts)

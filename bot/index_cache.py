@@ -23,8 +23,10 @@ from bot.vault import FileStamp, ParsedFile, broken_links, known_link_names, lis
 
 log = logging.getLogger(__name__)
 
-# Bump when parsing, analysis or the index layout change: old caches are then rebuilt, not misread.
-CACHE_VERSION = "5"
+# Bump when parsing or analysis change (parsed notes are then parsed again), or when the index layout or
+# ranking weights change (the index is then rebuilt from the parsed notes): old caches are never misread.
+PARSER_VERSION = "7"
+INDEX_VERSION = "8"
 
 
 @dataclass(slots=True)
@@ -56,7 +58,7 @@ class CacheFiles:
 
 
 def fingerprint(stamps: dict[str, FileStamp]) -> str:
-    digest = hashlib.sha1(CACHE_VERSION.encode())
+    digest = hashlib.sha1(f"{PARSER_VERSION}/{INDEX_VERSION}".encode())
     for path, stamp in stamps.items():
         digest.update(f"{path}\0{stamp.mtime_ns}\0{stamp.size}\n".encode())
     return digest.hexdigest()
@@ -72,14 +74,20 @@ def load_vault(root: Path, cache_root: Path | None, progress: bool = False) -> V
         if isinstance(cached, Vault) and cached.fingerprint == print_:
             cached.root = root
             return cached
-    previous = _read(files.parsed) if files is not None else None
-    reusable = previous[1] if isinstance(previous, tuple) and previous[0] == CACHE_VERSION else {}
-    parsed = parse_changed(root, stamps, reusable, progress)
+    parsed = parse_changed(root, stamps, read_parsed(files) if files is not None else {}, progress)
     vault = vault_from_parsed(root, parsed, print_)
     if files is not None:
-        _write(files.parsed, (CACHE_VERSION, parsed))
+        _write(files.parsed, (PARSER_VERSION, parsed))
         _write(files.index, vault)
     return vault
+
+
+def read_parsed(files: CacheFiles) -> dict[str, ParsedFile]:
+    """The parsed files cached on disk; none when there is no cache or it is from another parser."""
+    cached = _read(files.parsed)
+    if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == PARSER_VERSION:
+        return cached[1]
+    return {}
 
 
 def parse_changed(

@@ -7,10 +7,11 @@ the `searcher_source` the Slack app calls per request.
 
 `NotesWatcher` watches NOTES_DIR with watchdog and waits for the folder to be quiet (about a second)
 before reloading, so a `git pull` touching a thousand files costs one re-index. A reload parses only
-the files whose stamp changed, reusing the parsed files kept in memory from the previous one.
+the files whose stamp changed (bot.index_cache keeps the others parsed in NOTESBOT_CACHE_DIR).
 
-A note saved broken (its front matter cannot be read) is logged as `path:line: error: ...`; it keeps
-serving its last good version until it is fixed, and every other note keeps serving as usual.
+A note saved broken (its front matter cannot be read) is logged as `path:line: error: ...` and left
+out until it is fixed; every other note keeps serving. A reload that fails as a whole (the folder
+unreadable) keeps the previous index serving.
 """
 
 from __future__ import annotations
@@ -34,18 +35,16 @@ from watchdog.events import (
 from watchdog.observers import Observer
 
 from bot.index_cache import (
-    CACHE_VERSION,
     CacheFiles,
     Vault,
-    _read,
     fingerprint,
     load_vault,
     parse_changed,
+    read_parsed,
     vault_from_parsed,
 )
 from bot.parsing import Problem
 from bot.search import Searcher
-from bot.vault import ParsedFile, list_notes
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +82,6 @@ class LiveVault:
         self.cache_root = cache_root
         self._clock = clock
         self._reload_lock = threading.Lock()  # one reload at a time; readers never take it
-        self._parsed: dict[str, ParsedFile] | None = None
         self.reloads = 0
         self.failures = 0
         started = time.perf_counter()
@@ -121,42 +119,12 @@ class LiveVault:
         return self.snapshot
 
     def _rebuild(self) -> Vault:
-        stamps = list_notes(self.root)
-        previous = self._previous_parsed()
-        parsed = {
-            path: _last_good(now, previous.get(path))
-            for path, now in parse_changed(self.root, stamps, previous).items()
-        }
-        vault = vault_from_parsed(self.root, parsed, fingerprint(stamps))
-        self._parsed = parsed
-        return vault
-
-    def _previous_parsed(self) -> dict[str, ParsedFile]:
-        """The parsed files of the last build: kept in memory after the first reload, read from the
-        on-disk cache for that first one (so a process that never sees a change never holds them)."""
-        if self._parsed is None:
-            self._parsed = _cached_parsed(self.root, self.cache_root)
-        return self._parsed
+        # load_vault parses again only the files whose stamp changed (the others come from the parsed
+        # notes it keeps in the cache folder), and refreshes that cache so a restart starts fast.
+        return load_vault(self.root, self.cache_root)
 
     def _snapshot(self, vault: Vault, started: float) -> Snapshot:
         return Snapshot(Searcher(vault.index), vault, self._clock(), time.perf_counter() - started)
-
-
-def _cached_parsed(root: Path, cache_root: Path | None) -> dict[str, ParsedFile]:
-    """The parsed files bot.index_cache keeps on disk, as `load_vault` writes them: (CACHE_VERSION, files).
-    Anything else (no cache, another version) means parsing everything once."""
-    cached = _read(CacheFiles.for_vault(root, cache_root).parsed) if cache_root else None
-    if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == CACHE_VERSION and isinstance(cached[1], dict):
-        return cached[1]
-    return {}
-
-
-def _last_good(now: ParsedFile, before: ParsedFile | None) -> ParsedFile:
-    """A note saved broken keeps serving what it said before, while its problems are still reported."""
-    broken = now.note is None and any(p.severity == "error" for p in now.problems)
-    if broken and before is not None and before.note is not None:
-        return ParsedFile(now.path, now.stamp, before.note, before.terms, now.problems)
-    return now
 
 
 def _log_problems(problems: Iterable[Problem], known: set[Problem]) -> None:
