@@ -7,11 +7,12 @@ the `searcher_source` the Slack app calls per request.
 
 `NotesWatcher` watches NOTES_DIR with watchdog and waits for the folder to be quiet (about a second)
 before reloading, so a `git pull` touching a thousand files costs one re-index. A reload parses only
-the files whose stamp changed (bot.index_cache keeps the others parsed in NOTESBOT_CACHE_DIR).
+the files whose stamp changed, reusing the parsed files kept in memory from the previous reload (for
+the first one, those bot.index_cache keeps in NOTESBOT_CACHE_DIR).
 
-A note saved broken (its front matter cannot be read) is logged as `path:line: error: ...` and left
-out until it is fixed; every other note keeps serving. A reload that fails as a whole (the folder
-unreadable) keeps the previous index serving.
+A note saved broken (its front matter cannot be read) is logged as `path:line: error: ...`; it keeps
+serving its last good version until it is fixed, and every other note keeps serving as usual. A
+reload that fails as a whole (the folder unreadable) keeps the previous index serving.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from bot.index_cache import (
 )
 from bot.parsing import Problem
 from bot.search import Searcher
+from bot.vault import ParsedFile, list_notes
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,7 @@ class LiveVault:
         self.cache_root = cache_root
         self._clock = clock
         self._reload_lock = threading.Lock()  # one reload at a time; readers never take it
+        self._parsed: dict[str, ParsedFile] | None = None
         self.reloads = 0
         self.failures = 0
         started = time.perf_counter()
@@ -119,12 +122,33 @@ class LiveVault:
         return self.snapshot
 
     def _rebuild(self) -> Vault:
-        # load_vault parses again only the files whose stamp changed (the others come from the parsed
-        # notes it keeps in the cache folder), and refreshes that cache so a restart starts fast.
-        return load_vault(self.root, self.cache_root)
+        stamps = list_notes(self.root)
+        previous = self._previous_parsed()
+        parsed = {
+            path: _last_good(now, previous.get(path))
+            for path, now in parse_changed(self.root, stamps, previous).items()
+        }
+        vault = vault_from_parsed(self.root, parsed, fingerprint(stamps))
+        self._parsed = parsed
+        return vault
+
+    def _previous_parsed(self) -> dict[str, ParsedFile]:
+        """The parsed files of the last build: kept in memory after the first reload, read from the
+        on-disk cache for that first one (so a process that never sees a change never holds them)."""
+        if self._parsed is None:
+            self._parsed = read_parsed(CacheFiles.for_vault(self.root, self.cache_root)) if self.cache_root else {}
+        return self._parsed
 
     def _snapshot(self, vault: Vault, started: float) -> Snapshot:
         return Snapshot(Searcher(vault.index), vault, self._clock(), time.perf_counter() - started)
+
+
+def _last_good(now: ParsedFile, before: ParsedFile | None) -> ParsedFile:
+    """A note saved broken keeps serving what it said before, while its problems are still reported."""
+    broken = now.note is None and any(p.severity == "error" for p in now.problems)
+    if broken and before is not None and before.note is not None:
+        return ParsedFile(now.path, now.stamp, before.note, before.terms, now.problems)
+    return now
 
 
 def _log_problems(problems: Iterable[Problem], known: set[Problem]) -> None:
