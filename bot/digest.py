@@ -393,7 +393,8 @@ class DigestPoster:
     """Posts a channel's digest of a day, at most once, whichever process gets there first."""
 
     engine: Engine
-    client_for: Callable[[str], WebClient]  # the Web API client for a team
+    # The Web API client for a team; LookupError when the bot has none there (not installed).
+    client_for: Callable[[str], WebClient]
     index: Callable[[], SearchIndex]  # the vault as it is now (notes come and go)
     clock: Clock
     seed: str = "notesbot"
@@ -405,12 +406,17 @@ class DigestPoster:
     def post(self, day: DigestDay, *, force: bool = False, retry_failed: bool = False) -> Result:
         """Post `day`'s digest unless it was posted; `force` posts again anyway; `retry_failed` also
         retries a day Slack refused before (after a fix, from the command line)."""
+        try:
+            client = self.client_for(day.team_id)
+        except LookupError as error:  # before claiming: nothing to release
+            log.error("digest %s: %s", day, error)
+            return Result(Outcome.FAILED, detail=str(error))
         owner = new_owner()
         now = self.clock()
         if insert_claim(self.engine, day, owner, now):
             claim = read_claim(self.engine, day)
             assert claim is not None  # we just inserted it
-            return self._post_claimed(claim, owner, day)
+            return self._post_claimed(client, claim, owner, day)
         claim = read_claim(self.engine, day)
         if claim is None:  # deleted between our insert and read: try again from the start
             return self.post(day, force=force, retry_failed=retry_failed)
@@ -424,7 +430,7 @@ class DigestPoster:
             return Result(Outcome.BUSY)
         if stale:
             log.warning("digest %s: taking over a claim left without a post by %s", day, claim.owner)
-        return self._post_claimed(claim, owner, day, unsure=stale, repost=claim.status == Status.POSTED)
+        return self._post_claimed(client, claim, owner, day, unsure=stale, repost=claim.status == Status.POSTED)
 
     def preview(self, day: DigestDay) -> Message | None:
         """The message `post` would send for `day`, without claiming or posting anything."""
@@ -441,7 +447,7 @@ class DigestPoster:
         return choose_topic(index, read_featured(self.engine, day.team_id, day.channel_id), self.seed, day)
 
     def _post_claimed(
-        self, claim: Claim, owner: str, day: DigestDay, *, unsure: bool = False, repost: bool = False
+        self, client: WebClient, claim: Claim, owner: str, day: DigestDay, *, unsure: bool = False, repost: bool = False
     ) -> Result:
         topic = self._topic(claim, day)
         if topic is None:
@@ -451,10 +457,9 @@ class DigestPoster:
         # Kept with the claim so that whoever finishes this day posts the same topic.
         _update_own(self.engine, claim.id, owner, note_path=topic.hit.note, heading=topic.hit.heading)
         attempt = _Attempt(claim.id, owner, day, topic, digest_message(topic), not repost, unsure)
-        return self._deliver(attempt)
+        return self._deliver(client, attempt)
 
-    def _deliver(self, attempt: _Attempt) -> Result:
-        client = self.client_for(attempt.day.team_id)
+    def _deliver(self, client: WebClient, attempt: _Attempt) -> Result:
         waits = [0.0, *self.retry_delays]
         last_error = ""
         for number, planned in enumerate(waits):

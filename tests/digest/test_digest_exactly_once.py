@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from sqlalchemy import Engine, insert
 
-from bot.digest import DigestDay, Outcome, Status, read_claim, read_featured
+from bot.digest import DigestDay, DigestPoster, Outcome, Status, read_claim, read_featured
 from bot.storage import create_schema, digest_claims, make_engine
 from tests.digest.conftest import FakeChannel, SimClock, index_of, make_poster, write_topics_vault
 from tests.digest.racer import fire_digest_job
@@ -208,3 +208,17 @@ def test_force_posts_again_and_keeps_the_cycle(engine: Engine, tmp_path: Path, c
 def test_times_are_compared_as_utc_on_every_database(engine: Engine, clock: SimClock) -> None:
     leave_claim(engine, status=Status.CLAIMED, minutes_ago=0, clock=clock)
     assert read_claim(engine, DAY).claimed_at == clock().astimezone(UTC)
+
+
+def test_a_workspace_without_the_app_installed_fails_without_claiming_the_day(
+    engine: Engine, tmp_path: Path, clock: SimClock
+) -> None:
+    write_topics_vault(tmp_path, 3)
+
+    def not_installed(team_id: str) -> WebClient:
+        raise LookupError(f"no installation of the app in workspace {team_id}")
+
+    poster = DigestPoster(engine, not_installed, lambda: index_of(tmp_path), clock)
+    result = poster.post(DAY)
+    assert result.outcome == Outcome.FAILED and "no installation" in result.detail
+    assert read_claim(engine, DAY) is None
