@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +62,10 @@ HELP_WORDS = {"help", "-h", "--help", "?"}
 # Message subtypes that are a person writing to the bot (edits, joins, deletions are not).
 ASKING_SUBTYPES = {None, "file_share", "thread_broadcast"}
 POST_OPTIONS = {"unfurl_links": False, "unfurl_media": False}
+# Threads that search and post answers after the ack. Bolt acks a slash command from a worker of its own
+# small pool: keeping the slow work out of that pool keeps acks fast under bursts. Two cores; answers also
+# wait on Slack, hence a few more threads than cores.
+ANSWER_WORKERS = 4
 
 SearcherSource = Callable[[], Searcher]
 Clock = Callable[[], datetime]
@@ -100,13 +105,16 @@ def create_app(
     digest_command: DigestCommand | None = None,
     today_topic: TodayTopic | None = None,
     oauth_settings: OAuthSettings | None = None,
+    answer_pool: Executor | None = None,
 ) -> App:
     """The Bolt app with every listener registered; `searcher_source()` gives the current searcher.
-    With `oauth_settings` (bot.oauth), each workspace's token comes from the installation store."""
+    With `oauth_settings` (bot.oauth), each workspace's token comes from the installation store.
+    Answers are worked out and posted on `answer_pool` (by default ANSWER_WORKERS threads)."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     # The request verification middleware refuses unsigned, badly signed and stale (> 5 min) requests.
     app = App(client=client, signing_secret=secret, request_verification_enabled=True, oauth_settings=oauth_settings)
-    bot = NotesBot(searcher_source, engine, clock, digest_command, today_topic)
+    pool = answer_pool or ThreadPoolExecutor(max_workers=ANSWER_WORKERS, thread_name_prefix="notesbot-answer")
+    bot = NotesBot(searcher_source, engine, clock, digest_command, today_topic, pool)
     app.command(COMMAND)(bot.on_command)
     app.action(SHARE_ACTION)(bot.on_share)
     app.action(NEXT_ACTION)(bot.on_next)
@@ -128,17 +136,22 @@ class NotesBot:
         clock: Clock,
         digest_command: DigestCommand | None,
         today_topic: TodayTopic | None,
+        answer_pool: Executor,
     ) -> None:
         self.searcher_source = searcher_source
         self.engine = engine
         self.clock = clock
         self.digest_command = digest_command
         self.today_topic = today_topic
+        self.answer_pool = answer_pool
 
     # --- /notes ---
 
     def on_command(self, ack: Callable[..., None], command: dict[str, Any], client: WebClient) -> None:
         ack()
+        self._later(self._command, command, client)
+
+    def _command(self, command: dict[str, Any], client: WebClient) -> None:
         reply = self._private_reply(command.get("response_url"), client, command)
         text = " ".join((command.get("text") or "").split())
         first, _, rest = text.partition(" ")
@@ -164,6 +177,9 @@ class NotesBot:
 
     def on_share(self, ack: Callable[..., None], body: dict[str, Any], client: WebClient) -> None:
         ack()
+        self._later(self._share, body, client)
+
+    def _share(self, body: dict[str, Any], client: WebClient) -> None:
         reply = self._private_reply(body.get("response_url"), client, _action_context(body))
         with _apology_on_failure(reply, "a share button"):
             query, position = _button_value(body)
@@ -180,6 +196,9 @@ class NotesBot:
 
     def on_next(self, ack: Callable[..., None], body: dict[str, Any], client: WebClient) -> None:
         ack()
+        self._later(self._next, body, client)
+
+    def _next(self, body: dict[str, Any], client: WebClient) -> None:
         reply = self._private_reply(body.get("response_url"), client, _action_context(body))
         with _apology_on_failure(reply, "a next-match button"):
             query, position = _button_value(body)
@@ -187,18 +206,28 @@ class NotesBot:
 
     def on_dismiss(self, ack: Callable[..., None], body: dict[str, Any]) -> None:
         ack()
+        self._later(self._dismiss, body)
+
+    def _dismiss(self, body: dict[str, Any]) -> None:
         if not _post_to_response_url(body.get("response_url"), {"delete_original": True}):
             log.warning("could not dismiss a result message")
 
     # --- events ---
 
+    # Bolt acknowledges events by itself; the listeners only hand them on.
     def on_mention(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        self._later(self._mention, event, body, client)
+
+    def _mention(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if _from_a_bot(event) or not self._first_delivery(body):
             return
         thread_ts = event.get("thread_ts") or event.get("ts")
         self._answer_in_conversation(client, event, thread_ts)
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        self._later(self._direct_message, event, body, client)
+
+    def _direct_message(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") not in ASKING_SUBTYPES:
             return
         if _from_a_bot(event) or not self._first_delivery(body):
@@ -207,6 +236,9 @@ class NotesBot:
         self._answer_in_conversation(client, event, event.get("thread_ts"))
 
     def on_home_opened(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        self._later(self._home_opened, event, body, client)
+
+    def _home_opened(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home" or not self._first_delivery(body):
             return
         index = self.searcher_source().index
@@ -219,6 +251,10 @@ class NotesBot:
         It may come from a request that failed verification, whose response_url must not be called.
         """
         log.error("request failed in Bolt: %r", error)
+
+    def _later(self, work: Callable[..., None], *args: Any) -> None:
+        """Run `work(*args)` on the answer pool; an exception it lets through is logged, not lost."""
+        self.answer_pool.submit(work, *args).add_done_callback(_log_failure)
 
     def _answer_in_conversation(self, client: WebClient, event: dict[str, Any], thread_ts: str | None) -> None:
         channel, user = event.get("channel"), event.get("user")
@@ -276,6 +312,12 @@ class NotesBot:
                 _call(client.chat_postEphemeral, channel=channel, user=user, **apology_message())
 
         return reply
+
+
+def _log_failure(future: Future) -> None:
+    error = future.exception()
+    if error is not None:
+        log.error("answering failed: %r", error, exc_info=error)
 
 
 def _nothing_found(searcher: Searcher, query: str) -> Message:
