@@ -1,0 +1,27 @@
+"""Questions read out of Slack's text: mentions dropped, links reduced to labels, length limited."""
+
+from __future__ import annotations
+
+from bot.slack_app import MAX_QUERY_CHARS, limit_query, query_from_event_text
+
+
+def test_mentions_and_special_mentions_are_dropped():
+    assert query_from_event_text("<@UBOT0001> what is <!here> occlusion <@U123|bob>?") == "what is occlusion ?"
+
+
+def test_links_and_channels_become_their_labels_and_entities_are_decoded():
+    text = "see <https://example.com|this page> and <#C123|general> or <https://x.example> &lt;b&gt; &amp;"
+    assert query_from_event_text(text) == "see this page and general or https://x.example <b> &"
+
+
+def test_a_long_query_is_cut_at_a_word():
+    query = limit_query("occlusion " * 300)
+    assert len(query) <= MAX_QUERY_CHARS and query.endswith("occlusion")
+
+
+def test_a_long_query_without_spaces_is_cut_at_the_limit():
+    assert limit_query("x" * 2000) == "x" * MAX_QUERY_CHARS
+
+
+def test_a_short_query_only_loses_extra_whitespace():
+    assert limit_query("  computer \n vision ") == "computer vision"
