@@ -13,7 +13,8 @@ from bot.index_cache import load_vault
 from bot.scheduler import subscribed_schedules
 from bot.storage import make_engine
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
-from tests.slack.conftest import CHANNEL, USER, VAULT, SlackSender, bot_settings, start_bot
+from tests.slack.conftest import VAULT, bot_settings, start_bot
+from tests.slack_sender import CHANNEL, USER, SlackSender
 
 
 def test_digest_commands_are_answered_privately_by_the_running_app(fake_slack: FakeSlack, tmp_path: Path) -> None:
