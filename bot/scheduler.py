@@ -186,6 +186,9 @@ class DigestScheduler:
 
     def start(self) -> None:
         """Start in the background; the first refresh (and catch-up) runs at once."""
+        # APScheduler logs every run of every job at INFO: two lines a minute for the refresh alone.
+        # Its warnings (a run missed beyond the grace period, say) still come through.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         self.scheduler.add_job(
             self.refresh,
             IntervalTrigger(seconds=self._refresh_every.total_seconds(), timezone=UTC),
