@@ -1,9 +1,10 @@
 """The Slack app: `/notes`, @mentions, DMs, buttons and App Home, on slack-bolt.
 
-Every listener acknowledges first (Bolt acknowledges events by itself) and does the slow work after:
-search, then one post. Answers to slash commands and buttons go to the payload's `response_url`;
-thread and DM answers use `chat.postMessage`. A post that still fails after slack_sdk's retries is
-logged with Slack's reason and the user gets a short apology instead of silence.
+Every listener acknowledges first (Bolt acknowledges events by itself) and hands the slow work
+(search, then one post) to a pool of answer threads, so that a burst of requests is acknowledged at
+once. Answers to slash commands and buttons go to the payload's `response_url`; thread and DM answers
+use `chat.postMessage`. A post that still fails after slack_sdk's retries is logged with Slack's
+reason and the user gets a short apology instead of silence.
 
 Slack re-delivers an event it thinks was not acknowledged, possibly to another process of the bot,
 and in Socket Mode without retry headers: each `event_id` is claimed once in the shared database.
