@@ -1,9 +1,11 @@
 """Each Slack request counted, timed to its answer, and logged in one line; each question kept for `notesbot report`.
 
-Bolt acknowledges a request and then runs its listener in a worker thread, so the answer's latency
-ends when the listener returns, not when the HTTP response leaves. A global middleware stamps the
-request when it arrives; the listener runner's start and completion hooks (run in the worker thread,
-around the listener) mark the request as the thread's current one and then record it. The searcher
+Bolt acknowledges a request and runs its listener in a worker thread, and the listener hands the
+slow work (search, post) on to the app's answer pool: the answer's latency ends when that work is
+done, not when the HTTP response leaves. A global middleware stamps the request when it arrives; the
+listener runner's start and completion hooks (around the listener, in Bolt's worker thread) and the
+answer pool's wrapper (around each piece of work handed on) make the request the current one of the
+thread doing its work, and the request is recorded when the last of those is done. The searcher
 handed to the listeners is wrapped so that the first search of a request sets its outcome
 ("answered" or "nothing_found"), counts it, and stores the question in the `queries` table.
 """
@@ -14,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,6 +44,7 @@ class ObservedRequest:
     team_id: str | None
     arrived: float  # time.perf_counter() when the request reached the app
     searched: bool = False
+    working: int = 0  # pieces of its work started and not yet done (the listener, work handed on)
     finished: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -65,6 +69,10 @@ class Observer:
         runner.listener_start_handler = _Started(self)
         runner.listener_completion_handler = _Completed(self)
 
+    def answer_pool(self, inner: Executor) -> Executor:
+        """`inner` as the app's answer pool: work handed to it counts as its request's until done."""
+        return _ObservedPool(inner, self)
+
     def searcher(self, inner: Searcher) -> Searcher:
         """`inner` as the listeners should see it: each search counted and attributed to its request."""
         return _ObservedSearcher(inner, self)  # type: ignore[return-value]
@@ -74,13 +82,14 @@ class Observer:
         matched: 404), or one refused before the middleware (a bad signature: 401)."""
         observed = request.context.get(CONTEXT_KEY)
         if isinstance(observed, ObservedRequest):
-            if status == 404:
+            if status == 404:  # no listener matched: none will ever record it
                 observed.record.outcome = "unhandled"
-                self._finish(observed)
+                self._begin(observed)
+                self._end(observed)
             return
         kind = describe(request.body)[0] if status < 400 else "unverified"
         outcome = "refused" if status in (401, 403) else ("ok" if status < 400 else f"http_{status}")
-        self._finish(ObservedRequest(RequestRecord(new_request_id(), kind, outcome), None, arrived))
+        self._record(ObservedRequest(RequestRecord(new_request_id(), kind, outcome), None, arrived))
 
     # --- hooks ---
 
@@ -94,19 +103,51 @@ class Observer:
         next()
 
     def _listener_started(self, request: BoltRequest) -> None:
-        self._current.request = request.context.get(CONTEXT_KEY)
+        observed = request.context.get(CONTEXT_KEY)
+        if isinstance(observed, ObservedRequest):
+            self._current.request = observed
+            self._begin(observed)
 
     def _listener_done(self, request: BoltRequest) -> None:
         self._current.request = None
         observed = request.context.get(CONTEXT_KEY)
         if isinstance(observed, ObservedRequest):
-            self._finish(observed)
+            self._end(observed)
 
-    def _finish(self, observed: ObservedRequest) -> None:
-        with observed.lock:  # a request is recorded once, whichever hook gets there first
-            if observed.finished:
+    def _handing_on(self) -> ObservedRequest | None:
+        """The current thread's request, which is about to hand a piece of work on."""
+        observed = getattr(self._current, "request", None)
+        if isinstance(observed, ObservedRequest):
+            self._begin(observed)
+            return observed
+        return None
+
+    def _work_on(self, observed: ObservedRequest, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a piece of `observed`'s work in this thread, as its current request."""
+        self._current.request = observed
+        try:
+            return work(*args, **kwargs)
+        except BaseException:
+            observed.record.outcome = "error"
+            raise
+        finally:
+            self._current.request = None
+            self._end(observed)
+
+    def _begin(self, observed: ObservedRequest) -> None:
+        with observed.lock:
+            observed.working += 1
+
+    def _end(self, observed: ObservedRequest) -> None:
+        """One piece done; the last one records the request (once)."""
+        with observed.lock:
+            observed.working -= 1
+            if observed.working > 0 or observed.finished:
                 return
             observed.finished = True
+        self._record(observed)
+
+    def _record(self, observed: ObservedRequest) -> None:
         seconds = time.perf_counter() - observed.arrived
         record = observed.record
         self.metrics.requests.labels(kind=record.kind, outcome=record.outcome).inc()
@@ -173,6 +214,23 @@ class _Completed(ListenerCompletionHandler):
 
     def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
         self._observer._listener_done(request)
+
+
+class _ObservedPool(Executor):
+    """An executor whose work counts as the request that handed it on, until it is done."""
+
+    def __init__(self, inner: Executor, observer: Observer) -> None:
+        self._inner = inner
+        self._observer = observer
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        observed = self._observer._handing_on()
+        if observed is None:
+            return self._inner.submit(fn, *args, **kwargs)
+        return self._inner.submit(self._observer._work_on, observed, fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._inner.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 class _ObservedSearcher:

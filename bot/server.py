@@ -15,6 +15,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from slack_bolt import App
@@ -27,7 +28,15 @@ from starlette.routing import BaseRoute, Route
 
 from bot.config import ConfigError, Settings
 from bot.operations import Operations
-from bot.slack_app import Clock, DigestCommand, SearcherSource, TodayTopic, create_app, make_web_client
+from bot.slack_app import (
+    ANSWER_WORKERS,
+    Clock,
+    DigestCommand,
+    SearcherSource,
+    TodayTopic,
+    create_app,
+    make_web_client,
+)
 
 log = logging.getLogger("notesbot.server")
 
@@ -73,6 +82,9 @@ def build_bolt_app(
         digest_command=digest_command,
         today_topic=today_topic,
         oauth_settings=ops.oauth_settings,
+        answer_pool=ops.observer.answer_pool(
+            ThreadPoolExecutor(max_workers=ANSWER_WORKERS, thread_name_prefix="notesbot-answer")
+        ),
     )
     ops.prepare(app, clock)
     return app
