@@ -85,3 +85,14 @@ def test_an_unreadable_cache_is_rebuilt(vault_copy: Path, tmp_path: Path) -> Non
     for cached in (tmp_path / "cache").rglob("*.pickle"):
         cached.write_bytes(b"not a pickle")
     assert load_vault(vault_copy, tmp_path / "cache").index.note_count == 5
+
+
+def test_section_texts_read_back_exactly_as_parsed() -> None:
+    from bot.index import TextColumn
+
+    texts = ["", "plain", "naïve — ünïcode ✓", "line\nbreaks", "🙂"]
+    column = TextColumn.of(texts)
+    assert list(column) == texts
+    assert column[-1] == "🙂" and column[1:3] == texts[1:3]
+    with pytest.raises(IndexError):
+        column[len(texts)]
