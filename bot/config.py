@@ -84,6 +84,18 @@ class Settings(BaseSettings):
     def _days(cls, value: str) -> str:
         return day_spec(value)
 
+    @field_validator("digest_channel")
+    @classmethod
+    def _channel_ids(cls, value: str) -> str:
+        # Ids, not names: the history check that keeps the digest from posting twice needs ids.
+        for channel in value.split(","):
+            if channel.strip() and not re.fullmatch(r"[CGD][A-Z0-9]+", channel.strip()):
+                raise ValueError(
+                    f"{channel.strip()!r} is not a channel id: use ids such as C0123456789, comma-separated "
+                    "(in Slack: the channel's details, at the bottom)"
+                )
+        return value
+
     @property
     def digest_channels(self) -> list[str]:
         return [c.strip() for c in self.digest_channel.split(",") if c.strip()]
