@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.analysis import normalize, stem, words
-from bot.index import SearchIndex
+from bot.index import SEPARATOR, SearchIndex
 from bot.parsing import video_url
 
 NOTE_SHARE = 0.8  # how much of the note's own score each of its sections inherits
@@ -62,13 +62,16 @@ class Speller:
     """Corrects query words against the words of the vault, favouring the common ones."""
 
     def __init__(self, surface_words: dict[str, int]) -> None:
-        self._by_length: dict[int, tuple[list[str], list[int]]] = {}
+        # Buckets by first letter and length: a slip rarely hits the first letter, so the words sharing
+        # it are searched first (a few hundred, not the whole vocabulary), and all words only if none fits.
+        self._buckets: dict[tuple[str, int], tuple[list[str], list[int]]] = {}
         least = MIN_SPELLING_COUNT if sum(surface_words.values()) > SMALL_VAULT_WORDS else 1
         for word, count in surface_words.items():
             if count >= least and word.isalpha():
-                bucket = self._by_length.setdefault(len(word), ([], []))
-                bucket[0].append(word)
-                bucket[1].append(count)
+                for key in ((word[0], len(word)), ("", len(word))):
+                    bucket = self._buckets.setdefault(key, ([], []))
+                    bucket[0].append(word)
+                    bucket[1].append(count)
 
     def correct(self, word: str, at_least: int = 0, max_edits: int = 2) -> str | None:
         """The closest word used more than `at_least` times, within one edit (`max_edits` for longer words).
@@ -76,10 +79,19 @@ class Speller:
         Edits count a swap of neighbours as one (a typing slip); among equally close words the most
         common wins.
         """
+        if not word:
+            return None
         max_edits = 1 if len(word) <= 5 else max_edits
-        best: tuple[int, int, int, str] | None = None
+        for first in (word[0], ""):
+            found = self._closest(word, first, at_least, max_edits)
+            if found is not None:
+                return found
+        return None
+
+    def _closest(self, word: str, first: str, at_least: int, max_edits: int) -> str | None:
+        best: tuple[int, int, str] | None = None
         for length in range(len(word) - max_edits, len(word) + max_edits + 1):
-            choices, counts = self._by_length.get(length, ((), ()))
+            choices, counts = self._buckets.get((first, length), ((), ()))
             for choice, distance, position in process.extract_iter(
                 word, choices, scorer=OSA.distance, score_cutoff=max_edits
             ):
@@ -150,7 +162,7 @@ class Searcher:
         final[head] *= self._phrase_factors(top[head], query_terms.sequence)
         top, final = _ranked(top, final)
         by_section = dict(zip(top.tolist(), final.tolist(), strict=True))
-        return [self._hit(i, by_section[i]) for i in self._distinct(top)[:limit]]
+        return [self._hit(i, by_section[i]) for i in self._distinct(top, limit)]
 
     def _rerank_factors(self, candidates: np.ndarray, term_weights: dict[int, float]) -> np.ndarray:
         """Favour sections holding more of the query's words, damp introductions and sections without a moment."""
@@ -168,15 +180,18 @@ class Searcher:
     def _phrase_factors(self, candidates: np.ndarray, sequence: tuple[int, ...]) -> np.ndarray:
         """Favour sections where the query's words stand next to each other as in the query."""
         factors = np.ones(len(candidates), dtype=np.float32)
-        size = len(self.index.vocabulary)
-        pairs = np.unique([a * size + b for a, b in itertools.pairwise(sequence) if a != b])
-        if not len(pairs):
+        pairs = list(dict.fromkeys((a, b) for a, b in itertools.pairwise(sequence) if a != b))
+        if not pairs or not len(candidates):
             return factors
-        for j, section in enumerate(candidates):
-            tokens = self.index.tokens_of(int(section)).astype(np.int64)
-            found = np.isin(pairs, tokens[:-1] * size + tokens[1:]).sum()
-            factors[j] += PHRASE_BONUS * found / len(pairs)
-        return factors
+        # the candidates' terms end to end, each section closed by a separator so no pair spans two
+        parts = [self.index.tokens_of(int(section)) for section in candidates]
+        tokens = np.concatenate([np.append(part, SEPARATOR) for part in parts])
+        owner = np.repeat(np.arange(len(candidates)), [len(part) + 1 for part in parts])
+        found = np.zeros(len(candidates), dtype=np.float32)
+        for a, b in pairs:
+            at = np.flatnonzero((tokens[:-1] == a) & (tokens[1:] == b))
+            found[np.unique(owner[at])] += 1
+        return factors + PHRASE_BONUS * found / len(pairs)
 
     def suggest(self, query: str, limit: int = 3) -> list[str]:
         """Headings that look like the query, for when a search finds nothing."""
@@ -197,11 +212,14 @@ class Searcher:
             notes[docs] += weight * impacts
         return sections + NOTE_SHARE * notes[index.section_note] * (sections > 0)
 
-    def _distinct(self, ranked: np.ndarray) -> list[int]:
-        """Drops sections that repeat one already ranked: same video and moment, or same heading and video."""
+    def _distinct(self, ranked: np.ndarray, limit: int) -> list[int]:
+        """The first `limit` sections that do not repeat one ranked above them: same video and moment, or
+        same heading and video (several notes on one video say much the same)."""
         seen: set[tuple] = set()
-        kept = []
-        for i in ranked:
+        kept: list[int] = []
+        for i in ranked.tolist():
+            if len(kept) == limit:
+                break
             note = self.index.section_note[i]
             video = self.index.note_videos[note] or self.index.note_paths[note]
             keys = {(video, "t", int(self.index.section_first_ts[i])), (video, "h", self._headings_folded[i])}
