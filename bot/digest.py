@@ -47,8 +47,7 @@ from bot.messages import (
     moment_url,
     watch_link,
 )
-from bot.parsing import video_url
-from bot.search import Hit, Searcher
+from bot.search import Hit, Searcher, section_hit
 from bot.storage import digest_claims, digest_featured
 from bot.vault import link_keys
 
@@ -140,25 +139,6 @@ def find_topic(index: SearchIndex, note_path: str, heading: str) -> Topic | None
         if index.section_headings[section] == heading and worth_reading(index, int(section)):
             return topic_of(index, int(section))
     return None
-
-
-def section_hit(index: SearchIndex, section: int) -> Hit:
-    note = int(index.section_note[section])
-    first_ts = int(index.section_first_ts[section])
-    timestamp = first_ts if first_ts >= 0 else None
-    video_id = index.note_videos[note]
-    return Hit(
-        note=index.note_paths[note],
-        title=index.note_titles[note],
-        heading=index.section_headings[section],
-        heading_path=index.section_paths[section],
-        score=0.0,
-        url=video_url(video_id, timestamp),
-        timestamp=timestamp,
-        video_id=video_id,
-        text=index.section_texts[section],
-        line=int(index.section_lines[section]),
-    )
 
 
 def related_titles(index: SearchIndex, note: int) -> tuple[str, ...]:

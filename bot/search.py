@@ -103,6 +103,26 @@ class Speller:
         return best[2] if best else None
 
 
+def section_hit(index: SearchIndex, section: int, score: float = 0.0) -> Hit:
+    """A section of the index as a hit: its note, heading, text and link to its moment."""
+    note = int(index.section_note[section])
+    first_ts = int(index.section_first_ts[section])
+    timestamp = first_ts if first_ts >= 0 else None
+    video_id = index.note_videos[note]
+    return Hit(
+        note=index.note_paths[note],
+        title=index.note_titles[note],
+        heading=index.section_headings[section],
+        heading_path=index.section_paths[section],
+        score=round(score, 4),
+        url=video_url(video_id, timestamp),
+        timestamp=timestamp,
+        video_id=video_id,
+        text=index.section_texts[section],
+        line=int(index.section_lines[section]),
+    )
+
+
 def _ranked(sections: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(-scores, kind="stable")
     return sections[order], scores[order]
@@ -162,7 +182,7 @@ class Searcher:
         final[head] *= self._phrase_factors(top[head], query_terms.sequence)
         top, final = _ranked(top, final)
         by_section = dict(zip(top.tolist(), final.tolist(), strict=True))
-        return [self._hit(i, by_section[i]) for i in self._distinct(top, limit)]
+        return [section_hit(self.index, i, by_section[i]) for i in self._distinct(top, limit)]
 
     def _rerank_factors(self, candidates: np.ndarray, term_weights: dict[int, float]) -> np.ndarray:
         """Favour sections holding more of the query's words, damp introductions and sections without a moment."""
@@ -230,22 +250,3 @@ class Searcher:
             seen |= keys
             kept.append(int(i))
         return kept
-
-    def _hit(self, i: int, score: float) -> Hit:
-        index = self.index
-        note_id = int(index.section_note[i])
-        first_ts = int(index.section_first_ts[i])
-        timestamp = first_ts if first_ts >= 0 else None
-        video_id = index.note_videos[note_id]
-        return Hit(
-            note=index.note_paths[note_id],
-            title=index.note_titles[note_id],
-            heading=index.section_headings[i],
-            heading_path=index.section_paths[i],
-            score=round(score, 4),
-            url=video_url(video_id, timestamp),
-            timestamp=timestamp,
-            video_id=video_id,
-            text=index.section_texts[i],
-            line=int(index.section_lines[i]),
-        )
