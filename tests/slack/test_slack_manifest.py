@@ -31,7 +31,15 @@ def test_subscribes_to_the_events_the_app_handles_at_the_same_url():
 
 def test_asks_only_for_the_scopes_the_app_needs():
     scopes = manifest()["oauth_config"]["scopes"]["bot"]
-    assert sorted(scopes) == ["app_mentions:read", "chat:write", "commands", "im:history"]
+    assert sorted(scopes) == [
+        "app_mentions:read",
+        "channels:history",
+        "chat:write",
+        "chat:write.public",
+        "commands",
+        "groups:history",
+        "im:history",
+    ]
 
 
 def test_app_home_has_the_home_and_messages_tabs():
