@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from sqlalchemy.engine import make_url
 
 from bot.cli import _parser
 from bot.config import Settings
@@ -95,10 +96,12 @@ def test_the_image_runs_as_a_non_root_user_it_creates() -> None:
     assert order.index("USER") < order.index("CMD")
 
 
-def test_the_image_keeps_the_index_cache_on_a_volume_and_serves_on_port() -> None:
+def test_the_image_keeps_the_index_cache_and_its_database_on_volumes_it_may_write() -> None:
     env = docker_env()
     assert set(env) - {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_DISABLE_PIP_VERSION_CHECK"} <= SETTINGS
-    assert exec_form(instructions("VOLUME")[0]) == [env["NOTESBOT_CACHE_DIR"]]
+    sqlite_folder = str(Path(make_url(env["DATABASE_URL"]).database).parent)
+    assert exec_form(instructions("VOLUME")[0]) == [env["NOTESBOT_CACHE_DIR"], sqlite_folder]
+    assert any(f"chown notesbot {env['NOTESBOT_CACHE_DIR']} {sqlite_folder}" in run for run in instructions("RUN"))
     assert instructions("EXPOSE") == [env["PORT"]]
 
 
