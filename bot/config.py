@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_NOTES = Path(__file__).resolve().parent.parent / "notes"
 DEFAULT_CACHE = Path.home() / ".cache" / "notesbot"
+# The embedded database keeps state (digest ledger, subscriptions, installs): a data folder, not the cache
+# and not whatever folder the command happens to run in.
+DEFAULT_DATABASE = Path.home() / ".local" / "share" / "notesbot" / "notesbot.sqlite3"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -52,7 +55,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     notes_dir: Path = BUNDLED_NOTES
     cache_dir: Path = Field(default=DEFAULT_CACHE, validation_alias="NOTESBOT_CACHE_DIR")
-    database_url: str = "sqlite:///notesbot.sqlite3"
+    database_url: str = f"sqlite:///{DEFAULT_DATABASE}"
     port: int = Field(default=3000, ge=1, le=65535)
     host: str = "0.0.0.0"
     digest_channel: str = ""

@@ -6,6 +6,8 @@ replicas share. The same SQLAlchemy Core tables and statements serve both.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -108,6 +110,9 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets a busy timeout so that concurrent writers wait, not fail."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
+        database = engine.url.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:

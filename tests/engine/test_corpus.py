@@ -25,7 +25,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def notesbot(cache: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"NOTESBOT_CACHE_DIR": str(cache)}
+    env = os.environ | {"NOTESBOT_CACHE_DIR": str(cache), "DATABASE_URL": f"sqlite:///{cache / 'bot.sqlite3'}"}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args, "--notes", str(CORPUS)],
         input=stdin, capture_output=True, text=True, env=env, timeout=1200,
@@ -57,3 +57,12 @@ def test_dev_queries_rank_the_labelled_section_near_the_top(cache: Path) -> None
     assert table["all"]["section_hit@1"] >= 0.6
     assert table["all"]["section_hit@5"] >= 0.8
     assert table["typo"]["section_hit@1"] >= 0.55
+
+
+def test_digest_dry_run_picks_a_topic_worth_reading_from_the_whole_vault(cache: Path) -> None:
+    result = notesbot(cache, "digest", "--now", "--dry-run", "--channel", "C0123456789")
+    assert result.returncode == 0, result.stderr[-2000:]
+    message = json.loads(result.stdout.split("\n", 1)[1])
+    assert message["text"].startswith("Topic of the day: ")
+    assert "&t=" in message["text"]
+    assert any(block.get("image_url", "").startswith("https://i.ytimg.com/vi/") for block in message["blocks"])
