@@ -379,6 +379,7 @@ def machine() -> dict:
         "cpu": cpu,
         "python": platform.python_version(),
         "engine_commit": _engine_commit(),
+        "load_average": os.getloadavg()[0],  # other work on the machine skews the timings
     }
 
 
@@ -399,6 +400,7 @@ def _engine_commit() -> str:
 
 
 def run_all(args: argparse.Namespace, command_line: str) -> dict:
+    host = machine()  # first: the load average before the run says how busy the machine was
     args.out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(args.out / "cache", ignore_errors=True)  # a cold build starts from an empty cache
     queries = read_jsonl(args.queries)
@@ -412,7 +414,7 @@ def run_all(args: argparse.Namespace, command_line: str) -> dict:
     engine_results = {engine: read_jsonl(results_path(args.out, engine)) for engine in (*ENGINES, "cli")}
     summary = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "machine": host,
         "command": command_line,
         "corpus": shown(args.corpus),
         "queries": shown(args.queries),
@@ -559,7 +561,7 @@ def _common(summary: dict) -> dict:
     m = summary["machine"]
     machine_line = (
         f"{m['nproc']} cores (`nproc`), {m['memory_gb']} GB RAM (`free -g`), {m['cpu']}, "
-        f"Python {m['python']}, engine at commit {m['engine_commit']}"
+        f"load average {m['load_average']:.1f} before the run, Python {m['python']}, engine at commit {m['engine_commit']}"
     )
     out = summary["out"]
     rerun = (
