@@ -560,8 +560,8 @@ def _common(summary: dict) -> dict:
     """What both sections say: when, where, on what, and how to run it again."""
     m = summary["machine"]
     machine_line = (
-        f"{m['nproc']} cores (`nproc`), {m['memory_gb']} GB RAM (`free -g`), {m['cpu']}, "
-        f"load average {m['load_average']:.1f} before the run, Python {m['python']}, engine at commit {m['engine_commit']}"
+        f"{m['nproc']} cores (`nproc`), {m['memory_gb']} GB RAM (`free -g`), {m['cpu']}, load average "
+        f"{m['load_average']:.1f} before the run, Python {m['python']}, engine at commit {m['engine_commit']}"
     )
     out = summary["out"]
     rerun = (
