@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -64,6 +65,9 @@ class Settings(BaseSettings):
     digest_days: str = "mon-sun"
     digest_grace_minutes: int = Field(default=60, ge=0, le=24 * 60)
     log_level: str = "INFO"
+    # How `notesbot serve` notices changed notes: "events" (inotify and the like: instant, local disks),
+    # "poll" (stat every file every few seconds: network volumes, whose changes raise no local events), "off".
+    notes_watch: Literal["events", "poll", "off"] = "events"
 
     @field_validator("slack_api_url")
     @classmethod

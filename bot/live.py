@@ -34,6 +34,7 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
 
 from bot.index_cache import (
     CacheFiles,
@@ -160,18 +161,25 @@ def _log_problems(problems: Iterable[Problem], known: set[Problem]) -> None:
         log.warning("... and %d more problems: run `notesbot check` for all", len(fresh) - _PROBLEMS_LOGGED)
 
 
+POLL_SECONDS = 5.0  # NOTES_WATCH=poll: how often every note is looked at
+
+
 class NotesWatcher:
     """Reloads `live` once the vault has been quiet for `quiet` seconds after a change (or after
     `longest` seconds of uninterrupted changes, so a folder that never stops changing still updates)."""
 
-    def __init__(self, live: LiveVault, quiet: float = 1.0, longest: float = 30.0) -> None:
+    def __init__(
+        self, live: LiveVault, quiet: float = 1.0, longest: float = 30.0, poll_every: float | None = None
+    ) -> None:
         self.live = live
         self.quiet = quiet
         self.longest = longest
         self._changed = threading.Event()
         self._stopping = threading.Event()
         self._last_change = 0.0
-        self._observer = Observer()
+        # The OS's file events by default; polling (a stat of every file each `poll_every` seconds) for a
+        # network volume, where a change made on another machine raises no event here.
+        self._observer = Observer() if poll_every is None else PollingObserver(timeout=poll_every)
         self._thread = threading.Thread(target=self._run, name="notes-reloader", daemon=True)
 
     def start(self) -> NotesWatcher:

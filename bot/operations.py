@@ -28,7 +28,7 @@ from bot import oauth
 from bot.config import ConfigError, Settings
 from bot.digest import Result
 from bot.feedback import FeedbackRecorder
-from bot.live import LiveVault, NotesWatcher
+from bot.live import POLL_SECONDS, LiveVault, NotesWatcher
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.observe import Observer
 from bot.scheduler import digest_client
@@ -63,7 +63,7 @@ class Operations:
         metrics = Metrics()
         metrics.track_index(live)
         observer = Observer(metrics, engine, clock)
-        watcher = NotesWatcher(live).start() if watch else None
+        watcher = _watcher(live, settings) if watch else None
         return cls(settings, engine, live, metrics, observer, oauth.oauth_settings(settings, engine), watcher)
 
     def searcher_source(self) -> Searcher:
@@ -137,6 +137,15 @@ class Operations:
                 Route(self.oauth_settings.redirect_uri_path, _oauth_redirect, methods=["GET"]),
             ]
         return routes
+
+
+def _watcher(live: LiveVault, settings: Settings) -> NotesWatcher | None:
+    """NOTES_WATCH: file events (default), polling (network volumes), or no watching at all."""
+    if settings.notes_watch == "off":
+        return None
+    poll_every = POLL_SECONDS if settings.notes_watch == "poll" else None
+    log.info("watching %s for changed notes (%s)", live.root, settings.notes_watch)
+    return NotesWatcher(live, poll_every=poll_every).start()
 
 
 async def _readyz(request: Request) -> Response:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import ConfigError, load_settings
 from bot.live import LiveVault, NotesWatcher
 from bot.search import Searcher
 
@@ -192,3 +193,19 @@ def test_the_folder_read_by_a_reload_does_not_trigger_another(vault: Path, watch
     time.sleep(1.0)
 
     assert watched.reloads == 1
+
+
+def test_polling_notices_an_edit_where_file_events_never_come(vault: Path, live: LiveVault) -> None:
+    watcher = NotesWatcher(live, quiet=0.2, poll_every=0.2).start()
+    try:
+        write_note(vault, "lexfridman/robots.md", "Robots", "## Swimming\nRobots swim like fish.")
+
+        assert eventually(lambda: notes_found(live.current(), "swim fish") == {"lexfridman/robots.md"})
+    finally:
+        watcher.stop()
+
+
+def test_notes_watch_accepts_events_poll_or_off_only() -> None:
+    assert load_settings(notes_watch="poll").notes_watch == "poll"
+    with pytest.raises(ConfigError, match="NOTES_WATCH"):
+        load_settings(notes_watch="sometimes")
