@@ -5,6 +5,11 @@ and changed only by the Alembic revisions packaged in `bot/migrations/versions`,
 PostgreSQL alike. Several replicas may start at once: on PostgreSQL they take an advisory lock in
 turn, so one migrates and the others then find the schema at head and do nothing. (SQLite serves one
 process; several replicas need PostgreSQL.)
+
+To change the schema: change the table in `bot/storage.py`, then add a revision to
+`bot/migrations/versions/` (next number, `down_revision` = the current head) whose `upgrade()` makes the
+same change with `op.add_column`, `op.create_index`... (on SQLite, inside `op.batch_alter_table`).
+tests/storage/test_migrations.py fails until the migrated database matches the code exactly.
 """
 
 from __future__ import annotations
