@@ -28,6 +28,7 @@ BODY_WEIGHT = 1.0
 HEADING_B = 0.3
 TITLE_B = 0.3
 BODY_B = 0.75
+NOTE_B = 0.75  # whole notes, for the share of its note a section inherits
 K1 = 1.2
 
 
@@ -306,7 +307,7 @@ class _Lengths:
             _length_norm(title, TITLE_B),
             _length_norm(heading, HEADING_B),
             _length_norm(body, BODY_B),
-            _length_norm(note, BODY_B),
+            _length_norm(note, NOTE_B),
         )
 
 
