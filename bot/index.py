@@ -82,7 +82,7 @@ class TextColumn(Sequence[str]):
     """Many strings kept as one UTF-8 blob: a large vault's section texts then take about half the
     memory of separate strings, and load from the cache in one piece."""
 
-    blob: bytes
+    blob: bytes | bytearray
     ends: np.ndarray  # int64: where each text ends in `blob`
 
     @classmethod
@@ -158,52 +158,33 @@ class SearchIndex:
         return self.section_tokens[self.section_token_ptr[section] : self.section_token_ptr[section + 1]]
 
 
-def build_index(notes: list[Note], analyzed: list[NoteTerms]) -> SearchIndex:
-    """Index notes (with their `analyze_note` terms, in the same order)."""
+def build_index(notes: Iterable[tuple[Note, NoteTerms]]) -> SearchIndex:
+    """Index notes, each with its `analyze_note` terms."""
     rows = _Rows()
-    for note_id, (note, note_terms) in enumerate(zip(notes, analyzed, strict=True)):
-        rows.add_note(note_id, note, note_terms)
-    surface: Counter[str] = Counter()
-    for note_terms in analyzed:
-        for word, count in zip(note_terms.surface_words.split(), note_terms.surface_counts, strict=True):
-            surface[word] += count
-    tokens = np.frombuffer(rows.tokens, dtype=np.int32)
-    token_ptr = np.frombuffer(rows.token_ptr, dtype=np.int64)
-    section_note = np.frombuffer(rows.note, dtype=np.int32)
-    section_postings, note_postings = _postings(rows, tokens, token_ptr, section_note, len(notes))
-    return SearchIndex(
-        note_paths=[n.path for n in notes],
-        note_titles=[n.title for n in notes],
-        note_videos=[n.video_id for n in notes],
-        note_links=[n.links for n in notes],
-        section_note=section_note,
-        section_headings=rows.headings,
-        section_paths=rows.paths,
-        section_levels=np.frombuffer(rows.levels, dtype=np.int8),
-        section_lines=np.frombuffer(rows.lines, dtype=np.int32),
-        section_first_ts=np.frombuffer(rows.first_ts, dtype=np.int32),
-        section_texts=TextColumn.of(rows.texts),
-        section_tokens=tokens,
-        section_token_ptr=token_ptr,
-        vocabulary=rows.vocabulary,
-        section_postings=section_postings,
-        note_postings=note_postings,
-        surface_words=dict(surface),
-    )
+    for note, note_terms in notes:
+        rows.add_note(note, note_terms)
+    return rows.build()
 
 
 class _Rows:
-    """Per-section columns and term ids gathered in one pass over the notes."""
+    """Columns of notes and sections and their term ids, gathered one note at a time: only these
+    compact columns are kept, never the parsed notes themselves."""
 
     def __init__(self) -> None:
         self.vocabulary: dict[str, int] = {}
+        self.surface: Counter[str] = Counter()
+        self.note_paths: list[str] = []
+        self.note_titles: list[str] = []
+        self.note_videos: list[str | None] = []
+        self.note_links: list[tuple[Link, ...]] = []
         self.note = array("i")
         self.headings: list[str] = []
         self.paths: list[tuple[str, ...]] = []
         self.levels = array("b")
         self.lines = array("i")
         self.first_ts = array("i")
-        self.texts: list[str] = []
+        self.texts = bytearray()
+        self.text_ends = array("q")
         # array("i") rather than lists: a large vault has tens of millions of terms
         self.tokens = array("i")
         self.token_ptr = array("q", [0])
@@ -211,7 +192,14 @@ class _Rows:
         self.title_terms = array("i")  # one row per (note, title term)
         self.title_notes = array("i")
 
-    def add_note(self, note_id: int, note: Note, note_terms: NoteTerms) -> None:
+    def add_note(self, note: Note, note_terms: NoteTerms) -> None:
+        note_id = len(self.note_paths)
+        self.note_paths.append(note.path)
+        self.note_titles.append(note.title)
+        self.note_videos.append(note.video_id)
+        self.note_links.append(note.links)
+        for word, count in zip(note_terms.surface_words.split(), note_terms.surface_counts, strict=True):
+            self.surface[word] += count
         vocabulary = self.vocabulary
         to_global = np.array(
             [vocabulary.setdefault(term, len(vocabulary)) for term in note_terms.vocabulary.split()] + [SEPARATOR],
@@ -231,7 +219,33 @@ class _Rows:
             self.levels.append(section.level)
             self.lines.append(section.line)
             self.first_ts.append(section.timestamps[0] if section.timestamps else -1)
-            self.texts.append(section.text)
+            self.texts += section.text.encode("utf-8", "surrogatepass")
+            self.text_ends.append(len(self.texts))
+
+    def build(self) -> SearchIndex:
+        tokens = np.frombuffer(self.tokens, dtype=np.int32)
+        token_ptr = np.frombuffer(self.token_ptr, dtype=np.int64)
+        section_note = np.frombuffer(self.note, dtype=np.int32)
+        section_postings, note_postings = _postings(self, tokens, token_ptr, section_note, len(self.note_paths))
+        return SearchIndex(
+            note_paths=self.note_paths,
+            note_titles=self.note_titles,
+            note_videos=self.note_videos,
+            note_links=self.note_links,
+            section_note=section_note,
+            section_headings=self.headings,
+            section_paths=self.paths,
+            section_levels=np.frombuffer(self.levels, dtype=np.int8),
+            section_lines=np.frombuffer(self.lines, dtype=np.int32),
+            section_first_ts=np.frombuffer(self.first_ts, dtype=np.int32),
+            section_texts=TextColumn(self.texts, np.frombuffer(self.text_ends, dtype=np.int64)),
+            section_tokens=tokens,
+            section_token_ptr=token_ptr,
+            vocabulary=self.vocabulary,
+            section_postings=section_postings,
+            note_postings=note_postings,
+            surface_words=dict(self.surface),
+        )
 
 
 CHUNK_SECTIONS = 16_384  # sections counted at a time: bounds the memory a large vault needs to build

@@ -1,8 +1,9 @@
-"""The built index cached on disk, so that large vaults start fast.
+"""The built index cached on disk, so that large vaults start fast and change cheaply.
 
-Two files per vault: the parsed notes by file (path, mtime and size tell a change), so that only
-changed files are parsed again; and the built index, keyed by the stamps of every file, so that a
-restart with unchanged notes loads it without parsing anything.
+Two things per vault in the cache folder: a store of parsed notes, one row per file (its path, mtime
+and size tell a change), so that only changed files are parsed again and the rest are read back one at
+a time rather than all held in memory; and the built index, keyed by the stamps of every file, so that
+a restart with unchanged notes loads it without parsing anything.
 """
 
 from __future__ import annotations
@@ -11,22 +12,24 @@ import hashlib
 import logging
 import os
 import pickle
+import sqlite3
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
-from bot.index import SearchIndex, build_index
-from bot.parsing import Problem
+from bot.index import NoteTerms, SearchIndex, build_index
+from bot.parsing import Note, Problem
 from bot.vault import FileStamp, ParsedFile, broken_links, known_link_names, list_notes, parse_files
 
 log = logging.getLogger(__name__)
 
 # Bump when parsing or analysis change (parsed notes are then parsed again), or when the index layout or
 # ranking weights change (the index is then rebuilt from the parsed notes): old caches are never misread.
-PARSER_VERSION = "7"
-INDEX_VERSION = "9"
+PARSER_VERSION = "8"
+INDEX_VERSION = "10"
 
 
 @dataclass(slots=True)
@@ -50,11 +53,17 @@ class CacheFiles:
 
     @property
     def parsed(self) -> Path:
-        return self.folder / "parsed.pickle"
+        return self.folder / "parsed.sqlite3"
 
     @property
     def index(self) -> Path:
         return self.folder / "index.pickle"
+
+    @property
+    def index_key(self) -> Path:
+        """The fingerprint of the cached index, in a file of its own: a stale index is known stale
+        without loading it (which would cost as much memory as the index itself)."""
+        return self.folder / "index.key"
 
 
 def fingerprint(stamps: dict[str, FileStamp]) -> str:
@@ -66,51 +75,120 @@ def fingerprint(stamps: dict[str, FileStamp]) -> str:
 
 def load_vault(root: Path, cache_root: Path | None, progress: bool = False) -> Vault:
     """The vault's index: from the cache when no note changed, else rebuilt parsing only what changed."""
-    stamps = list_notes(root)
-    print_ = fingerprint(stamps)
-    files = CacheFiles.for_vault(root, cache_root) if cache_root else None
-    if files is not None:
-        cached = _read(files.index)
-        if isinstance(cached, Vault) and cached.fingerprint == print_:
-            cached.root = root
+    return VaultLoader(root, cache_root).load(progress)
+
+
+class VaultLoader:
+    """Loads one vault again and again (a server reloads it when notes change), each time parsing only
+    the files that changed since the parsed store last saw them. Without a cache folder the store
+    lives in memory, for as long as the loader does."""
+
+    def __init__(self, root: Path, cache_root: Path | None) -> None:
+        self.root = root
+        self.files = CacheFiles.for_vault(root, cache_root) if cache_root else None
+        self.store = ParsedStore(self.files.parsed if self.files else None)
+
+    def load(self, progress: bool = False) -> Vault:
+        stamps = list_notes(self.root)
+        print_ = fingerprint(stamps)
+        cached = self._cached_index(print_)
+        if cached is not None:
             return cached
-    parsed = parse_changed(root, stamps, read_parsed(files) if files is not None else {}, progress)
-    vault = vault_from_parsed(root, parsed, print_)
-    if files is not None:
-        _write(files.parsed, (PARSER_VERSION, parsed))
-        _write(files.index, vault)
-    return vault
+        fresh_problems = self._parse_changed(stamps, progress)
+        vault = self._build(stamps, fresh_problems, print_)
+        if self.files is not None:
+            _write(self.files.index, vault)
+            _write(self.files.index_key, print_)
+        return vault
+
+    def _cached_index(self, print_: str) -> Vault | None:
+        if self.files is None or _read(self.files.index_key) != print_:
+            return None
+        cached = _read(self.files.index)
+        if isinstance(cached, Vault) and cached.fingerprint == print_:
+            cached.root = self.root
+            return cached
+        return None
+
+    def _parse_changed(self, stamps: dict[str, FileStamp], progress: bool) -> dict[str, tuple[Problem, ...]]:
+        """Parse what changed into the store, batch by batch; returns the problems found now.
+
+        A note saved broken (it cannot be served at all) does not replace the version the store has of
+        it: that keeps being served, while the new problem is reported.
+        """
+        known = self.store.stamps()
+        changed = {path: stamp for path, stamp in stamps.items() if known.get(path) != stamp}
+        if changed:
+            log.info("parsing %d changed notes (%d unchanged)", len(changed), len(stamps) - len(changed))
+        problems: dict[str, tuple[Problem, ...]] = {}
+        with tqdm(total=len(changed), desc="indexing notes", unit="note", disable=not progress or None) as bar:
+            for batch in parse_files(self.root, changed):
+                self.store.write(p for p in batch if p.note is not None or not self.store.serves(p.path))
+                problems.update((p.path, p.problems) for p in batch)
+                bar.update(len(batch))
+        self.store.keep_only(set(stamps))
+        return problems
+
+    def _build(self, stamps: dict[str, FileStamp], fresh: dict[str, tuple[Problem, ...]], print_: str) -> Vault:
+        problems: list[Problem] = []
+
+        def served_notes() -> Iterator[tuple[Note, NoteTerms]]:
+            for parsed in self.store.read():
+                problems.extend(fresh.get(parsed.path, parsed.problems))
+                if parsed.note is not None and parsed.terms is not None:
+                    yield parsed.note, parsed.terms
+
+        index = build_index(served_notes())
+        problems += broken_links(zip(index.note_paths, index.note_links, strict=True), known_link_names(stamps))
+        return Vault(self.root, index, problems, print_)
 
 
-def read_parsed(files: CacheFiles) -> dict[str, ParsedFile]:
-    """The parsed files cached on disk; none when there is no cache or it is from another parser."""
-    cached = _read(files.parsed)
-    if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == PARSER_VERSION:
-        return cached[1]
-    return {}
+class ParsedStore:
+    """Parsed notes by file, in SQLite (a file in the cache folder, or memory): written a batch at a
+    time as they are parsed, read back one at a time in path order."""
 
+    def __init__(self, path: Path | None) -> None:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        # several replicas may share a cache folder: wait for each other's writes rather than fail
+        self._db = sqlite3.connect(str(path) if path else ":memory:", timeout=60, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS parsed (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, "
+            "served INTEGER, blob BLOB)"
+        )
+        version = self._db.execute("SELECT value FROM meta WHERE key = 'parser'").fetchone()
+        if version != (PARSER_VERSION,):
+            with self._db:
+                self._db.execute("DELETE FROM parsed")
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('parser', ?)", (PARSER_VERSION,))
 
-def parse_changed(
-    root: Path, stamps: dict[str, FileStamp], previous: dict[str, ParsedFile], progress: bool = False
-) -> dict[str, ParsedFile]:
-    """Parsed files for `stamps`, reusing those of `previous` whose file did not change."""
-    unchanged = {p: previous[p] for p, s in stamps.items() if p in previous and previous[p].stamp == s}
-    changed = {p: s for p, s in stamps.items() if p not in unchanged}
-    if changed:
-        log.info("parsing %d changed notes (%d unchanged)", len(changed), len(unchanged))
-    with tqdm(total=len(changed), desc="indexing notes", unit="note", disable=not progress or None) as bar:
-        fresh = parse_files(root, changed, on_parsed=bar.update)
-    merged = unchanged | {p.path: p for p in fresh}
-    return {path: merged[path] for path in stamps}
+    def stamps(self) -> dict[str, FileStamp]:
+        rows = self._db.execute("SELECT path, mtime_ns, size FROM parsed")
+        return {path: FileStamp(mtime_ns, size) for path, mtime_ns, size in rows}
 
+    def serves(self, path: str) -> bool:
+        """Whether the store has a version of this file that can be served."""
+        row = self._db.execute("SELECT served FROM parsed WHERE path = ?", (path,)).fetchone()
+        return bool(row and row[0])
 
-def vault_from_parsed(root: Path, parsed: dict[str, ParsedFile], print_: str) -> Vault:
-    served = [p for p in parsed.values() if p.note is not None and p.terms is not None]
-    notes = [p.note for p in served]
-    index = build_index(notes, [p.terms for p in served])  # type: ignore[misc]
-    problems = [problem for p in parsed.values() for problem in p.problems]
-    problems += broken_links(notes, known_link_names(parsed))  # type: ignore[arg-type]
-    return Vault(root, index, problems, print_)
+    def write(self, files: Iterable[ParsedFile]) -> None:
+        rows = [
+            (p.path, p.stamp.mtime_ns, p.stamp.size, p.note is not None, pickle.dumps(p, pickle.HIGHEST_PROTOCOL))
+            for p in files
+        ]
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?, ?, ?)", rows)
+
+    def keep_only(self, paths: set[str]) -> None:
+        gone = [(path,) for path in self.stamps() if path not in paths]
+        with self._db:
+            self._db.executemany("DELETE FROM parsed WHERE path = ?", gone)
+
+    def read(self) -> Iterator[ParsedFile]:
+        for (blob,) in self._db.execute("SELECT blob FROM parsed ORDER BY path"):
+            yield pickle.loads(blob)
 
 
 def _read(path: Path) -> object | None:

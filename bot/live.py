@@ -36,18 +36,9 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from bot.index_cache import (
-    CacheFiles,
-    Vault,
-    fingerprint,
-    load_vault,
-    parse_changed,
-    read_parsed,
-    vault_from_parsed,
-)
+from bot.index_cache import Vault, VaultLoader
 from bot.parsing import Problem
 from bot.search import Searcher
-from bot.vault import ParsedFile, list_notes
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +76,11 @@ class LiveVault:
         self.cache_root = cache_root
         self._clock = clock
         self._reload_lock = threading.Lock()  # one reload at a time; readers never take it
-        self._parsed: dict[str, ParsedFile] | None = None
+        self._loader = VaultLoader(root, cache_root)
         self.reloads = 0
         self.failures = 0
         started = time.perf_counter()
-        vault = load_vault(root, cache_root, progress=progress)
+        vault = self._loader.load(progress)
         self.snapshot = self._snapshot(vault, started)
         _log_problems(vault.problems, set())
         log.info("serving %d notes (%d sections) from %s", self.snapshot.note_count, self.snapshot.section_count, root)
@@ -123,33 +114,12 @@ class LiveVault:
         return self.snapshot
 
     def _rebuild(self) -> Vault:
-        stamps = list_notes(self.root)
-        previous = self._previous_parsed()
-        parsed = {
-            path: _last_good(now, previous.get(path))
-            for path, now in parse_changed(self.root, stamps, previous).items()
-        }
-        vault = vault_from_parsed(self.root, parsed, fingerprint(stamps))
-        self._parsed = parsed
-        return vault
-
-    def _previous_parsed(self) -> dict[str, ParsedFile]:
-        """The parsed files of the last build: kept in memory after the first reload, read from the
-        on-disk cache for that first one (so a process that never sees a change never holds them)."""
-        if self._parsed is None:
-            self._parsed = read_parsed(CacheFiles.for_vault(self.root, self.cache_root)) if self.cache_root else {}
-        return self._parsed
+        # the loader parses only what changed, and keeps serving the last good version of a note
+        # saved broken
+        return self._loader.load()
 
     def _snapshot(self, vault: Vault, started: float) -> Snapshot:
         return Snapshot(Searcher(vault.index), vault, self._clock(), time.perf_counter() - started)
-
-
-def _last_good(now: ParsedFile, before: ParsedFile | None) -> ParsedFile:
-    """A note saved broken keeps serving what it said before, while its problems are still reported."""
-    broken = now.note is None and any(p.severity == "error" for p in now.problems)
-    if broken and before is not None and before.note is not None:
-        return ParsedFile(now.path, now.stamp, before.note, before.terms, now.problems)
-    return now
 
 
 def _log_problems(problems: Iterable[Problem], known: set[Problem]) -> None:

@@ -7,17 +7,18 @@ over the machine's cores; one unreadable file becomes a `Problem`, never a failu
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bot.index import NoteTerms, analyze_note
-from bot.parsing import Note, Problem, parse_note
+from bot.parsing import Link, Note, Problem, parse_note
 
 # Obsidian's and Quartz's own folders, version control and trash are not notes.
 _SKIPPED_DIRS = {".obsidian", ".trash", ".git", "node_modules", ".quartz-cache"}
 _PARALLEL_FROM = 200  # fewer files than this parse faster in one process than the pool takes to start
+_BATCH = 64  # files a worker parses per job
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,35 +64,22 @@ def parse_file(root: Path, rel_path: str, stamp: FileStamp) -> ParsedFile:
     return ParsedFile(rel_path, stamp, result.note, terms, tuple(result.problems))
 
 
-def parse_files(
-    root: Path,
-    stamps: dict[str, FileStamp],
-    on_parsed: Callable[[int], None] = lambda n: None,
-    workers: int | None = None,
-) -> list[ParsedFile]:
-    """Parse many files, in parallel when there are many; `on_parsed(n)` reports progress."""
+def parse_files(root: Path, stamps: dict[str, FileStamp], workers: int | None = None) -> Iterator[list[ParsedFile]]:
+    """Parse many files, in batches as they are done (in parallel when there are many), so that a
+    caller can store each batch and let it go rather than hold a whole vault's parsed notes."""
     items = list(stamps.items())
     workers = workers or os.cpu_count() or 1
+    jobs = [(root, items[i : i + _BATCH]) for i in range(0, len(items), _BATCH)]
     if len(items) < _PARALLEL_FROM or workers == 1:
-        return [_reported(parse_file(root, path, stamp), on_parsed) for path, stamp in items]
-    chunk = 64
+        yield from map(_parse_batch, jobs)
+        return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        batches = pool.map(_parse_batch, [(root, items[i : i + chunk]) for i in range(0, len(items), chunk)])
-        parsed: list[ParsedFile] = []
-        for batch in batches:
-            parsed += batch
-            on_parsed(len(batch))
-    return parsed
+        yield from pool.map(_parse_batch, jobs)
 
 
 def _parse_batch(job: tuple[Path, list[tuple[str, FileStamp]]]) -> list[ParsedFile]:
     root, items = job
     return [parse_file(root, path, stamp) for path, stamp in items]
-
-
-def _reported(parsed: ParsedFile, on_parsed: Callable[[int], None]) -> ParsedFile:
-    on_parsed(1)
-    return parsed
 
 
 def link_keys(path: str) -> tuple[str, str]:
@@ -112,10 +100,11 @@ def known_link_names(paths: Iterable[str]) -> set[str]:
     return names
 
 
-def broken_links(notes: Iterable[Note], known: set[str]) -> list[Problem]:
+def broken_links(links_by_note: Iterable[tuple[str, tuple[Link, ...]]], known: set[str]) -> list[Problem]:
+    """A warning for each wikilink that names no note of the vault, at its line."""
     return [
-        Problem(note.path, link.line, f"wikilink [[{link.target}]] names no note of the vault")
-        for note in notes
-        for link in note.links
+        Problem(path, link.line, f"wikilink [[{link.target}]] names no note of the vault")
+        for path, links in links_by_note
+        for link in links
         if not resolve_link(link.target, known)
     ]

@@ -1,6 +1,7 @@
 """Loading a vault: bad files reported and skipped, the index cached on disk, only changed files re-parsed."""
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,9 @@ def parsed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = bot.index_cache.parse_files
 
-    def recording(root, stamps, on_parsed=lambda n: None, workers=None):
+    def recording(root: Path, stamps: dict, workers: int | None = None) -> Iterator[list]:
         seen.extend(stamps)
-        return real(root, stamps, on_parsed, workers)
+        return real(root, stamps, workers)
 
     monkeypatch.setattr(bot.index_cache, "parse_files", recording)
     return seen
@@ -82,7 +83,7 @@ def test_only_changed_and_new_files_are_parsed_again(vault_copy: Path, tmp_path:
 
 def test_an_unreadable_cache_is_rebuilt(vault_copy: Path, tmp_path: Path) -> None:
     load_vault(vault_copy, tmp_path / "cache")
-    for cached in (tmp_path / "cache").rglob("*.pickle"):
+    for cached in (tmp_path / "cache").rglob("index.pickle"):
         cached.write_bytes(b"not a pickle")
     assert load_vault(vault_copy, tmp_path / "cache").index.note_count == 5
 
@@ -96,3 +97,26 @@ def test_section_texts_read_back_exactly_as_parsed() -> None:
     assert column[-1] == "🙂" and column[1:3] == texts[1:3]
     with pytest.raises(IndexError):
         column[len(texts)]
+
+
+def test_a_note_saved_broken_keeps_serving_its_last_good_version(vault_copy: Path, tmp_path: Path) -> None:
+    load_vault(vault_copy, tmp_path / "cache")
+    poker = vault_copy / "science" / "reinforcement_learning.md"
+    poker.write_text("---\ntitle: [unclosed\n---\n## Poker\n\nhalf saved", encoding="utf-8")
+    vault = load_vault(vault_copy, tmp_path / "cache")
+    assert Searcher(vault.index).search("bluff poker")[0].heading == "Poker"
+    broken = [(p.path, p.severity) for p in vault.problems if "broken YAML" in p.message]
+    assert ("science/reinforcement_learning.md", "error") in broken
+
+
+def test_without_a_cache_folder_a_loader_still_parses_only_what_changed(
+    vault_copy: Path, parsed_files: list[str]
+) -> None:
+    from bot.index_cache import VaultLoader
+
+    loader = VaultLoader(vault_copy, cache_root=None)
+    loader.load()
+    parsed_files.clear()
+    (vault_copy / "cooking" / "sourdough.md").write_text("---\ntitle: S\nvideoId: bread000001\n---\n## Rye\n\nRye.\n")
+    assert Searcher(loader.load().index).search("rye")[0].note == "cooking/sourdough.md"
+    assert parsed_files == ["cooking/sourdough.md"]

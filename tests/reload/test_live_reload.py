@@ -148,7 +148,7 @@ def test_a_failed_reload_keeps_serving_the_previous_index(
     def unreadable_folder(_root: Path) -> dict:
         raise PermissionError("notes folder unreadable")
 
-    monkeypatch.setattr("bot.live.list_notes", unreadable_folder)
+    monkeypatch.setattr("bot.index_cache.list_notes", unreadable_folder)
     live.reload()
 
     assert live.current() is before
