@@ -7,8 +7,8 @@ the `searcher_source` the Slack app calls per request.
 
 `NotesWatcher` watches NOTES_DIR with watchdog and waits for the folder to be quiet (about a second)
 before reloading, so a `git pull` touching a thousand files costs one re-index. A reload parses only
-the files whose stamp changed, reusing the parsed files kept in memory from the previous reload (for
-the first one, those bot.index_cache keeps in NOTESBOT_CACHE_DIR).
+the files whose stamp changed (bot.index_cache's `VaultLoader` keeps the others parsed, per file, in
+NOTESBOT_CACHE_DIR).
 
 A note saved broken (its front matter cannot be read) is logged as `path:line: error: ...`; it keeps
 serving its last good version until it is fixed, and every other note keeps serving as usual. A

@@ -126,11 +126,13 @@ class Operations:
             self.watcher.stop()
         self.engine.dispose()
 
+    def probe_routes(self) -> list[BaseRoute]:
+        """/readyz for the orchestrator, /metrics for Prometheus."""
+        return [Route("/readyz", _readyz, methods=["GET"]), Route("/metrics", _metrics, methods=["GET"])]
+
     def routes(self) -> list[BaseRoute]:
-        routes: list[BaseRoute] = [
-            Route("/readyz", _readyz, methods=["GET"]),
-            Route("/metrics", _metrics, methods=["GET"]),
-        ]
+        """The probes, and in OAuth mode the install pages."""
+        routes = self.probe_routes()
         if self.oauth_settings is not None:
             routes += [
                 Route(self.oauth_settings.install_path, _install, methods=["GET"]),

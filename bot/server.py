@@ -13,11 +13,13 @@ import argparse
 import importlib.util
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.applications import Starlette
@@ -144,6 +146,24 @@ def create_asgi_app(bolt_app: App, extra_routes: Sequence[BaseRoute] = (), ops: 
     return asgi
 
 
+def probe_app(ops: Operations) -> Starlette:
+    """Socket Mode's HTTP side: /healthz, /readyz and /metrics only. Slack's requests come over the socket;
+    no /slack/events here, where nothing could verify them (there is no signing secret in this mode)."""
+    asgi = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *ops.probe_routes()])
+    asgi.state.ops = ops
+    return asgi
+
+
+def _serve_in_background(asgi: Starlette, settings: Settings) -> uvicorn.Server:
+    """Serve `asgi` on HOST:PORT from a daemon thread; set `.should_exit` on the result to stop it."""
+    server = uvicorn.Server(
+        uvicorn.Config(asgi, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    )
+    threading.Thread(target=server.run, name="notesbot-probes", daemon=True).start()
+    log.info("serving /healthz, /readyz and /metrics on http://%s:%d", settings.host, settings.port)
+    return server
+
+
 # --- `notesbot serve` ---------------------------------------------------------------------------
 
 
@@ -158,11 +178,13 @@ def serve_command(_args: argparse.Namespace, settings: Settings) -> int:
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            log.info("connecting to Slack over Socket Mode")
-            SocketModeHandler(bolt_app, settings.slack_app_token.get_secret_value()).start()
+            probes = _serve_in_background(probe_app(ops), settings)
+            try:
+                log.info("connecting to Slack over Socket Mode")
+                SocketModeHandler(bolt_app, settings.slack_app_token.get_secret_value()).start()
+            finally:
+                probes.should_exit = True
             return 0
-        import uvicorn
-
         log.info("serving Slack requests on http://%s:%d%s", settings.host, settings.port, EVENTS_PATH)
         asgi = create_asgi_app(bolt_app, ops=ops)
         uvicorn.run(asgi, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
