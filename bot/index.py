@@ -279,19 +279,18 @@ def _postings(
         title_rows = slice(int(title_ptr[first_note]), int(title_ptr[last_note]))
         title_notes = np.repeat(np.arange(first_note, last_note), np.diff(title_ptr[first_note : last_note + 1]))
         title = _title_rows(title_terms, title_ptr, section_note, start, end)
-        section_parts.append(
-            _summed(
-                [
-                    (title[0], title[1], TITLE_WEIGHT * title[2] / lengths.title_norm[title[1]]),
-                    (heading[0], heading[1], HEADING_WEIGHT * heading[2] / lengths.heading_norm[heading[1]]),
-                    (body[0], body[1], BODY_WEIGHT * body[2] / lengths.body_norm[body[1]]),
-                ]
-            )
+        section_rows = _summed(
+            [
+                (title[0], title[1], TITLE_WEIGHT * title[2] / lengths.title_norm[title[1]]),
+                (heading[0], heading[1], HEADING_WEIGHT * heading[2] / lengths.heading_norm[heading[1]]),
+                (body[0], body[1], BODY_WEIGHT * body[2] / lengths.body_norm[body[1]]),
+            ]
         )
+        section_parts.append(_compact(section_rows))
         note_tf = [(t, section_note[d].astype(np.int64), c) for t, d, c in (heading, body)]
         note_tf.append((title_terms[title_rows].astype(np.int64), title_notes, np.full(len(title_notes), TITLE_WEIGHT)))
         note_rows = _summed(note_tf)
-        note_parts.append((note_rows[0], note_rows[1], note_rows[2] / lengths.note_norm[note_rows[1]]))
+        note_parts.append(_compact((note_rows[0], note_rows[1], note_rows[2] / lengths.note_norm[note_rows[1]])))
     return (
         _bm25_postings(section_parts, vocabulary_size, section_count),
         _bm25_postings(note_parts, vocabulary_size, note_count),
@@ -348,6 +347,11 @@ def _title_rows(
     return _counts(title_terms[row_index].astype(np.int64), row_sections)
 
 
+def _compact(rows: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows kept until the end of a build take int32 ids and float32 values: half the memory."""
+    return rows[0].astype(np.int32), rows[1].astype(np.int32), rows[2].astype(np.float32)
+
+
 def _counts(terms_: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(term, doc, count) for each distinct pair, sorted by doc then term."""
     return _summed([(terms_, docs, np.ones(len(terms_), dtype=np.float32))])
@@ -377,14 +381,19 @@ def _bm25_postings(
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], vocabulary_size: int, doc_count: int
 ) -> Postings:
     """Saturate each (term, doc) row's length-normalised tf and weight it by the term's idf, in term order."""
-    term_ids = np.concatenate([p[0] for p in parts]).astype(np.int32) if parts else np.zeros(0, np.int32)
-    docs = np.concatenate([p[1] for p in parts]).astype(np.int32) if parts else np.zeros(0, np.int32)
-    tf = np.concatenate([p[2] for p in parts]).astype(np.float32) if parts else np.zeros(0, np.float32)
+    term_ids = np.concatenate([p[0] for p in parts] or [np.zeros(0, np.int32)])
+    docs = np.concatenate([p[1] for p in parts] or [np.zeros(0, np.int32)])
+    tf = np.concatenate([p[2] for p in parts] or [np.zeros(0, np.float32)])
+    parts.clear()  # the caller's list: its chunks are copied above and need not outlive this
     order = np.argsort(term_ids, kind="stable")  # rows are in doc order: each posting list stays so
-    term_ids, docs, tf = term_ids[order], docs[order], tf[order]
+    term_ids = term_ids[order]
+    docs = docs[order]
+    tf = tf[order]
+    del order
     df = np.bincount(term_ids, minlength=vocabulary_size)
     idf = np.log1p((doc_count - df + 0.5) / (df + 0.5)).astype(np.float32)
-    impacts = (idf[term_ids] * tf / (K1 + tf)).astype(np.float32)
+    impacts = idf[term_ids]
+    impacts *= tf / (K1 + tf)
     ptr = np.zeros(vocabulary_size + 1, dtype=np.int64)
     ptr[1:] = np.cumsum(df)
     return Postings(ptr, docs, impacts)
