@@ -24,7 +24,13 @@ def test_declares_the_notes_command_at_the_events_url():
 
 def test_subscribes_to_the_events_the_app_handles_at_the_same_url():
     settings = manifest()["settings"]
-    assert sorted(settings["event_subscriptions"]["bot_events"]) == ["app_home_opened", "app_mention", "message.im"]
+    assert sorted(settings["event_subscriptions"]["bot_events"]) == [
+        "app_home_opened",
+        "app_mention",
+        "app_uninstalled",
+        "message.im",
+        "tokens_revoked",
+    ]
     assert settings["event_subscriptions"]["request_url"] == "https://example.com/slack/events"
     assert settings["interactivity"] == {"is_enabled": True, "request_url": "https://example.com/slack/events"}
 
@@ -45,3 +51,7 @@ def test_asks_only_for_the_scopes_the_app_needs():
 def test_app_home_has_the_home_and_messages_tabs():
     home = manifest()["features"]["app_home"]
     assert home["home_tab_enabled"] is True and home["messages_tab_enabled"] is True
+
+
+def test_oauth_sends_people_back_to_the_redirect_route():
+    assert manifest()["oauth_config"]["redirect_urls"] == ["https://example.com/slack/oauth_redirect"]
