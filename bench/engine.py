@@ -85,7 +85,7 @@ class Sections:
     texts: list[str]
 
     @classmethod
-    def of_index(cls, index) -> Sections:  # index: bot.index.SearchIndex
+    def of_index(cls, index) -> Sections:  # index: bot.engine.index.SearchIndex
         note_of = index.section_note.tolist()
         return cls(
             notes=[index.note_paths[n] for n in note_of],
@@ -211,7 +211,7 @@ def peak_memory() -> dict:
 
 def work_build(args: argparse.Namespace) -> dict:
     """Cold build: load the vault into an empty cache folder (parse, index, write the cache)."""
-    from bot.index_cache import load_vault
+    from bot.engine.index_cache import load_vault
 
     start = time.perf_counter()
     vault = load_vault(args.corpus, args.out / "cache")
@@ -225,8 +225,8 @@ def work_build(args: argparse.Namespace) -> dict:
 
 def work_notesbot(args: argparse.Namespace) -> dict:
     """Warm start from the cache a cold build left, then the queries: what a restarted bot does."""
-    from bot.index_cache import load_vault
-    from bot.search import Searcher
+    from bot.engine.index_cache import load_vault
+    from bot.engine.search import Searcher
 
     start = time.perf_counter()
     vault = load_vault(args.corpus, args.out / "cache")
@@ -243,7 +243,7 @@ def work_notesbot(args: argparse.Namespace) -> dict:
 
 def work_export(args: argparse.Namespace) -> dict:
     """Our sections, from the built index, for the anchors to index."""
-    from bot.index_cache import load_vault
+    from bot.engine.index_cache import load_vault
 
     sections = Sections.of_index(load_vault(args.corpus, args.out / "cache").index)
     with sections_path(args.out).open("wb") as out:
@@ -454,7 +454,7 @@ Run of {date} ({machine}). Every engine searches the same {sections:,} sections 
 (`{corpus}`) for the {n} queries of `{queries}`; the results are scored by the eval's own
 `score.py` (a hit is the labelled note and heading).
 
-- notesbot: `bot.index_cache.load_vault` + `bot.search.Searcher`, {limit} hits a query.
+- notesbot: `bot.engine.index_cache.load_vault` + `bot.engine.search.Searcher`, {limit} hits a query.
 - bm25s: one document per section (note title, heading path and heading, text), English stopwords,
   PyStemmer English stemming, default BM25; hits scoring 0 are dropped.
 - tantivy: title, heading (path and heading) and body as three `en_stem` text fields, BM25, the query

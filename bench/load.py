@@ -39,7 +39,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.messages import HELPFUL_ACTION, NEXT_ACTION, result_value  # noqa: E402  (repo root is on the path now)
+from bot.slack.messages import HELPFUL_ACTION, NEXT_ACTION, result_value  # noqa: E402  (repo root is on the path now)
 from tests.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402
 from tests.postgres import fresh_database  # noqa: E402
 from tests.replicas import Replica  # noqa: E402

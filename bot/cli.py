@@ -11,12 +11,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.digest_commands import add_digest_arguments, run_digest_cli
-from bot.index_cache import load_vault
+from bot.digest.commands import add_digest_arguments, run_digest_cli
+from bot.engine.index_cache import load_vault
+from bot.engine.search import Hit, Searcher
+from bot.engine.timestamps import format_timestamp
 from bot.migrate import add_db_command
 from bot.report import add_report_command
-from bot.search import Hit, Searcher
-from bot.timestamps import format_timestamp
 
 log = logging.getLogger("notesbot")
 
@@ -126,7 +126,7 @@ def _hit_text(rank: int, hit: Hit) -> str:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.server import serve_command  # here: the Slack stack is not needed by the other commands
+    from bot.slack.server import serve_command  # here: the Slack stack is not needed by the other commands
 
     return serve_command(args, settings)
 

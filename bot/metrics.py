@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 
-from bot.live import LiveVault
+from bot.engine.live import LiveVault
 
 request_log = logging.getLogger("notesbot.requests")
 

@@ -1,7 +1,7 @@
 """`notesbot report`: the gaps in the vault, from what people asked.
 
 A gap is a question that found nothing, one whose best answer scored weakly, or an answer someone
-marked 👎. Gaps are grouped by topic: each question goes to its stemmed word (bot.analysis.terms)
+marked 👎. Gaps are grouped by topic: each question goes to its stemmed word (bot.engine.analysis.terms)
 that the most gap questions share, so "robot grasping", "walking robots" and "robotic arms" land together.
 """
 
@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, or_, select
 
 from bot import storage
-from bot.analysis import stem, terms, words
 from bot.config import Settings
+from bot.engine.analysis import stem, terms, words
 
 NOTHING = "nothing found"
 WEAK = "weak answer"

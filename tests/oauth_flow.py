@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-from bot.oauth import BOT_SCOPES
+from bot.slack.oauth import BOT_SCOPES
 from tests.fake_slack import FakeSlack
 from tests.slack_sender import APP_ID
 

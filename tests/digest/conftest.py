@@ -14,9 +14,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlalchemy import Engine
 
-from bot.digest import DigestPoster
-from bot.index import SearchIndex
-from bot.index_cache import load_vault
+from bot.digest.topic import DigestPoster
+from bot.engine.index import SearchIndex
+from bot.engine.index_cache import load_vault
 from bot.storage import create_schema, make_engine
 from tests.postgres import fresh_database
 

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, func, select
 
 from bot.cli import main
 from bot.config import Settings, load_settings
-from bot.digest_commands import digest_command, handle_digest_command
-from bot.scheduler import subscribed_schedules
+from bot.digest.commands import digest_command, handle_digest_command
+from bot.digest.scheduler import subscribed_schedules
 from bot.storage import digest_claims, make_engine
 from tests.digest.conftest import SimClock, write_topics_vault
 from tests.fake_slack import BOT_TOKEN, FakeSlack

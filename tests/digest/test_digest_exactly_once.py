@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from sqlalchemy import Engine, insert
 
-from bot.digest import DigestDay, DigestPoster, Outcome, Status, read_claim, read_featured
+from bot.digest.topic import DigestDay, DigestPoster, Outcome, Status, read_claim, read_featured
 from bot.storage import create_schema, digest_claims, make_engine
 from tests.digest.conftest import FakeChannel, SimClock, index_of, make_poster, write_topics_vault
 from tests.digest.racer import fire_digest_job

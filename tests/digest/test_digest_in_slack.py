@@ -8,9 +8,9 @@ from pathlib import Path
 
 from slack_sdk import WebClient
 
-from bot.digest import DigestDay, DigestPoster, Outcome
-from bot.index_cache import load_vault
-from bot.scheduler import subscribed_schedules
+from bot.digest.scheduler import subscribed_schedules
+from bot.digest.topic import DigestDay, DigestPoster, Outcome
+from bot.engine.index_cache import load_vault
 from bot.storage import make_engine
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.slack.conftest import VAULT, bot_settings, start_bot

@@ -14,9 +14,8 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from bot.config import load_settings
-from bot.digest import DigestDay, Result
-from bot.digest_commands import handle_digest_command
-from bot.scheduler import (
+from bot.digest.commands import handle_digest_command
+from bot.digest.scheduler import (
     DigestSchedule,
     DigestScheduler,
     last_occasion,
@@ -24,6 +23,7 @@ from bot.scheduler import (
     run_due,
     start_digest_scheduler,
 )
+from bot.digest.topic import DigestDay, Result
 from bot.storage import create_schema, digest_claims, make_engine
 from tests.digest.conftest import FakeChannel, SimClock, index_of, make_poster, write_topics_vault
 from tests.fake_slack import BOT_TOKEN, FakeSlack
@@ -151,7 +151,7 @@ def test_a_process_starting_after_the_grace_period_skips_the_day_with_a_log_line
     scheduler, slack, clock = scheduler_at(
         sqlite_engine, tmp_path, datetime(2026, 11, 24, 10, 30, tzinfo=BERLIN), [schedule]
     )
-    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="bot.digest.scheduler"):
         scheduler.refresh()
         clock.advance(60)
         scheduler.refresh()
@@ -184,7 +184,7 @@ def test_a_late_start_says_nothing_when_another_process_posted_the_day(
             )
         )
     scheduler, slack, _ = scheduler_at(sqlite_engine, tmp_path, now, [schedule])
-    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+    with caplog.at_level(logging.INFO, logger="bot.digest.scheduler"):
         scheduler.refresh()
     assert slack.messages == [] and not [r for r in caplog.records if "skipped" in r.getMessage()]
 
@@ -306,7 +306,7 @@ def test_serve_starts_a_scheduler_that_posts_a_digest_missed_minutes_ago(tmp_pat
 
 def test_without_a_bot_token_no_scheduler_is_started(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     settings = load_settings(_env_file=None, digest_channel="C1", database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}")
-    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="bot.digest.scheduler"):
         assert start_digest_scheduler(settings, lambda: None) is None
     assert "needs SLACK_BOT_TOKEN" in caplog.text
 

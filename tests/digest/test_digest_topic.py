@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bot.digest import DigestDay, Featured, Outcome, choose_topic, read_featured, related_titles
+from bot.digest.topic import DigestDay, Featured, Outcome, choose_topic, read_featured, related_titles
 from tests.digest.conftest import (
     FakeChannel,
     SimClock,

@@ -5,7 +5,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.parsing import clean_inline_text, parse_note, replace_wikilinks, section_url
+from bot.engine.parsing import clean_inline_text, parse_note, replace_wikilinks, section_url
 
 VAULT = Path(__file__).parent.parent / "fixtures" / "vault"
 

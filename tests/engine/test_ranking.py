@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.index_cache import load_vault
-from bot.search import Searcher
+from bot.engine.index_cache import load_vault
+from bot.engine.search import Searcher
 
 VAULT = Path(__file__).parent.parent / "fixtures" / "vault"
 

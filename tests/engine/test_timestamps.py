@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.timestamps import MAX_PLAUSIBLE_SECONDS, format_timestamp, parse_timestamp
+from bot.engine.timestamps import MAX_PLAUSIBLE_SECONDS, format_timestamp, parse_timestamp
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-import bot.index_cache
-from bot.index_cache import load_vault
-from bot.search import Searcher
+import bot.engine.index_cache
+from bot.engine.index_cache import load_vault
+from bot.engine.search import Searcher
 
 VAULT = Path(__file__).parent.parent / "fixtures" / "vault"
 
@@ -24,13 +24,13 @@ def vault_copy(tmp_path: Path) -> Path:
 def parsed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records which files each load parses."""
     seen: list[str] = []
-    real = bot.index_cache.parse_files
+    real = bot.engine.index_cache.parse_files
 
     def recording(root: Path, stamps: dict, workers: int | None = None) -> Iterator[list]:
         seen.extend(stamps)
         return real(root, stamps, workers)
 
-    monkeypatch.setattr(bot.index_cache, "parse_files", recording)
+    monkeypatch.setattr(bot.engine.index_cache, "parse_files", recording)
     return seen
 
 
@@ -89,7 +89,7 @@ def test_an_unreadable_cache_is_rebuilt(vault_copy: Path, tmp_path: Path) -> Non
 
 
 def test_section_texts_read_back_exactly_as_parsed() -> None:
-    from bot.index import TextColumn
+    from bot.engine.index import TextColumn
 
     texts = ["", "plain", "naïve — ünïcode ✓", "line\nbreaks", "🙂"]
     column = TextColumn.of(texts)
@@ -112,7 +112,7 @@ def test_a_note_saved_broken_keeps_serving_its_last_good_version(vault_copy: Pat
 def test_without_a_cache_folder_a_loader_still_parses_only_what_changed(
     vault_copy: Path, parsed_files: list[str]
 ) -> None:
-    from bot.index_cache import VaultLoader
+    from bot.engine.index_cache import VaultLoader
 
     loader = VaultLoader(vault_copy, cache_root=None)
     loader.load()

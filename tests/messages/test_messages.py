@@ -1,4 +1,4 @@
-"""bot/messages.py: hits become safe Slack messages, inside Slack's limits, linking to the moment."""
+"""bot/slack/messages.py: hits become safe Slack messages, inside Slack's limits, linking to the moment."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.messages import (
+from bot.engine.search import Hit
+from bot.slack.messages import (
     DISMISS_ACTION,
     MAX_BLOCKS,
     NEXT_ACTION,
@@ -28,7 +29,6 @@ from bot.messages import (
     thread_answer,
     watch_link,
 )
-from bot.search import Hit
 
 VIDEO = "s3MuSOl1Rog"
 # The only links a message may hold: the ones the bot builds to a moment of a YouTube video.

@@ -11,9 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.live import LiveVault
+from bot.engine.live import LiveVault
 from bot.metrics import Metrics
-from bot.slack_app import retry_handlers
+from bot.slack.app import retry_handlers
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.operations import Operations
-from bot.server import build_bolt_app, create_asgi_app
+from bot.slack.operations import Operations
+from bot.slack.server import build_bolt_app, create_asgi_app
 from tests.fake_slack import FakeSlack
 from tests.postgres import postgres_url
 from tests.slack.conftest import VAULT, RunningServer, bot_settings

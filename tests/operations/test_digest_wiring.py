@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from slack_sdk.oauth.installation_store import Installation
 
-from bot.digest import Outcome, Result
-from bot.operations import Operations
+from bot.digest.topic import Outcome, Result
+from bot.slack.operations import Operations
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.oauth_flow import CLIENT_ID, CLIENT_SECRET, INSTALLED_TEAM, STATE_SECRET
 from tests.slack.conftest import bot_settings

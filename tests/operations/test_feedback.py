@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.messages import HELPFUL_ACTION, UNHELPFUL_ACTION
 from bot.report import UNHELPFUL, collect_gaps, group_by_topic
+from bot.slack.messages import HELPFUL_ACTION, UNHELPFUL_ACTION
 from bot.storage import feedback
 from tests.fake_slack import FakeSlack
 from tests.operations.conftest import ServedBot

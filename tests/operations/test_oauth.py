@@ -15,7 +15,7 @@ import yaml
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
 from bot.config import Settings
-from bot.oauth import BOT_SCOPES
+from bot.slack.oauth import BOT_SCOPES
 from tests.fake_slack import FakeSlack
 from tests.oauth_flow import (
     CLIENT_ID,

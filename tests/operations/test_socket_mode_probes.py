@@ -10,7 +10,7 @@ import httpx
 import pytest
 from slack_bolt import App
 
-from bot.server import serve_command
+from bot.slack.server import serve_command
 from tests.fake_slack import FakeSlack
 from tests.slack.conftest import bot_settings
 from tests.slack_sender import free_port

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.live import LiveVault, NotesWatcher
-from bot.search import Searcher
+from bot.engine.live import LiveVault, NotesWatcher
+from bot.engine.search import Searcher
 
 WITHIN = 5.0  # seconds a change may take to be answered from
 
@@ -106,7 +106,7 @@ def test_a_thousand_files_changed_at_once_are_one_reindex(vault: Path, watched: 
 def test_a_note_saved_broken_is_reported_and_everything_else_keeps_serving(
     vault: Path, watched: LiveVault, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.live")
+    caplog.set_level(logging.WARNING, logger="bot.engine.live")
     (vault / "lexfridman/robots.md").write_text("---\ntitle: [unclosed\n---\n## Grasping\nHalf saved.\n")
     write_note(vault, "lexfridman/new.md", "Fresh", "## Attention\nTransformers attend to every token.")
 
@@ -132,7 +132,7 @@ def test_a_broken_note_is_served_again_once_fixed(vault: Path, live: LiveVault) 
 def test_a_reload_parses_only_the_notes_that_changed(
     vault: Path, live: LiveVault, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.index_cache")
+    caplog.set_level(logging.INFO, logger="bot.engine.index_cache")
     write_note(vault, "lexfridman/robots.md", "Robots", "## Walking\nLegged robots walk.")
 
     live.reload()
@@ -148,7 +148,7 @@ def test_a_failed_reload_keeps_serving_the_previous_index(
     def unreadable_folder(_root: Path) -> dict:
         raise PermissionError("notes folder unreadable")
 
-    monkeypatch.setattr("bot.index_cache.list_notes", unreadable_folder)
+    monkeypatch.setattr("bot.engine.index_cache.list_notes", unreadable_folder)
     live.reload()
 
     assert live.current() is before

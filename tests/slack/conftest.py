@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 
 from bot.config import Settings, load_settings
-from bot.server import build_bolt_app, create_asgi_app
+from bot.slack.server import build_bolt_app, create_asgi_app
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack_sender import CHANNEL, SIGNING_SECRET, USER, SlackSender, free_port
 

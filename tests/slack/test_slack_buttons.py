@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.messages import result_value
+from bot.slack.messages import result_value
 
 
 def first_answer(slack, fake_slack, query: str) -> dict:

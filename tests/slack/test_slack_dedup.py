@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.slack_app import EVENT_MEMORY, claim_event
+from bot.slack.app import EVENT_MEMORY, claim_event
 from bot.storage import create_schema, make_engine
 from tests.postgres import postgres_url  # noqa: F401  (fixture)
 

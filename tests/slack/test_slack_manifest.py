@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.slack_app import COMMAND
+from bot.slack.app import COMMAND
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack-app-manifest.yml"
 

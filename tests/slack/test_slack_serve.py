@@ -10,7 +10,7 @@ import pytest
 from slack_bolt import App, BoltRequest
 
 from bot.config import ConfigError
-from bot.server import build_bolt_app, serve_command
+from bot.slack.server import build_bolt_app, serve_command
 from tests.fake_slack import BOT_TOKEN
 from tests.slack.conftest import SlackSender, bot_settings
 from tests.slack_sender import SIGNING_SECRET

@@ -15,9 +15,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.analysis import normalize, stem, words
-from bot.index import SearchIndex
-from bot.parsing import video_url
+from bot.engine.analysis import normalize, stem, words
+from bot.engine.index import SearchIndex
+from bot.engine.parsing import video_url
 
 NOTE_SHARE = 0.8  # how much of the note's own score each of its sections inherits
 CANDIDATES = 200  # sections reranked and de-duplicated per query

@@ -12,8 +12,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from bot.index import NoteTerms, analyze_note
-from bot.parsing import Link, Note, Problem, parse_note
+from bot.engine.index import NoteTerms, analyze_note
+from bot.engine.parsing import Link, Note, Problem, parse_note
 
 # Obsidian's and Quartz's own folders, version control and trash are not notes.
 _SKIPPED_DIRS = {".obsidian", ".trash", ".git", "node_modules", ".quartz-cache"}

@@ -24,15 +24,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot import oauth
 from bot.config import ConfigError, Settings
-from bot.digest import Result
-from bot.feedback import FeedbackRecorder
-from bot.live import POLL_SECONDS, LiveVault, NotesWatcher
+from bot.digest.scheduler import digest_client
+from bot.digest.topic import Result
+from bot.engine.live import POLL_SECONDS, LiveVault, NotesWatcher
+from bot.engine.search import Searcher
 from bot.metrics import CONTENT_TYPE, Metrics
-from bot.observe import Observer
-from bot.scheduler import digest_client
-from bot.search import Searcher
+from bot.slack import oauth
+from bot.slack.feedback import FeedbackRecorder
+from bot.slack.observe import Observer
 from bot.storage import create_schema, make_engine
 
 log = logging.getLogger(__name__)

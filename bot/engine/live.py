@@ -7,7 +7,7 @@ the `searcher_source` the Slack app calls per request.
 
 `NotesWatcher` watches NOTES_DIR with watchdog and waits for the folder to be quiet (about a second)
 before reloading, so a `git pull` touching a thousand files costs one re-index. A reload parses only
-the files whose stamp changed (bot.index_cache's `VaultLoader` keeps the others parsed, per file, in
+the files whose stamp changed (bot.engine.index_cache's `VaultLoader` keeps the others parsed, per file, in
 NOTESBOT_CACHE_DIR).
 
 A note saved broken (its front matter cannot be read) is logged as `path:line: error: ...`; it keeps
@@ -36,9 +36,9 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from bot.index_cache import Vault, VaultLoader
-from bot.parsing import Problem
-from bot.search import Searcher
+from bot.engine.index_cache import Vault, VaultLoader
+from bot.engine.parsing import Problem
+from bot.engine.search import Searcher
 
 log = logging.getLogger(__name__)
 

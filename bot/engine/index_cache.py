@@ -20,16 +20,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from bot.index import NoteTerms, SearchIndex, build_index
-from bot.parsing import Note, Problem
-from bot.vault import FileStamp, ParsedFile, broken_links, known_link_names, list_notes, parse_files
+from bot.engine.index import NoteTerms, SearchIndex, build_index
+from bot.engine.parsing import Note, Problem
+from bot.engine.vault import FileStamp, ParsedFile, broken_links, known_link_names, list_notes, parse_files
 
 log = logging.getLogger(__name__)
 
 # Bump when parsing or analysis change (parsed notes are then parsed again), or when the index layout or
 # ranking weights change (the index is then rebuilt from the parsed notes): old caches are never misread.
-PARSER_VERSION = "8"
-INDEX_VERSION = "11"
+PARSER_VERSION = "9"
+INDEX_VERSION = "12"
 
 
 @dataclass(slots=True)

@@ -28,9 +28,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.parsing import video_url
-from bot.search import Hit
-from bot.timestamps import format_timestamp, parse_timestamp
+from bot.engine.parsing import video_url
+from bot.engine.search import Hit
+from bot.engine.timestamps import format_timestamp, parse_timestamp
 
 Message = dict[str, Any]
 

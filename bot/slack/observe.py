@@ -27,8 +27,8 @@ from slack_bolt.listener.listener_start_handler import ListenerStartHandler
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.engine.search import Hit, Searcher
 from bot.metrics import Metrics, RequestRecord, log_request, new_request_id
-from bot.search import Hit, Searcher
 from bot.storage import queries
 
 log = logging.getLogger(__name__)

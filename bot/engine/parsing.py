@@ -17,7 +17,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bot.timestamps import format_timestamp, parse_timestamp
+from bot.engine.timestamps import format_timestamp, parse_timestamp
 
 WIKILINK = re.compile(r"!?\[\[([^\]\[|#^]*)(?:[#^][^\]\[|]*)?(?:\|([^\]\[]*))?\]\]")
 _DATA_T = re.compile(r"""data-t\s*=\s*["']([^"']*)["']""", re.IGNORECASE)

@@ -17,8 +17,8 @@ from typing import overload
 
 import numpy as np
 
-from bot.analysis import stem, terms, words
-from bot.parsing import Link, Note
+from bot.engine.analysis import stem, terms, words
+from bot.engine.parsing import Link, Note
 
 # Field weights and length normalisation of BM25F; title and heading are short and say what a
 # section is about, so a word there counts several times one in the body.

@@ -36,7 +36,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
-from bot.messages import (
+from bot.engine.search import Hit, Searcher
+from bot.slack.messages import (
     DISMISS_ACTION,
     NEXT_ACTION,
     SHARE_ACTION,
@@ -50,7 +51,6 @@ from bot.messages import (
     shared_message,
     thread_answer,
 )
-from bot.search import Hit, Searcher
 from bot.storage import handled_events
 
 log = logging.getLogger("notesbot.slack")
@@ -109,7 +109,7 @@ def create_app(
     answer_pool: Executor | None = None,
 ) -> App:
     """The Bolt app with every listener registered; `searcher_source()` gives the current searcher.
-    With `oauth_settings` (bot.oauth), each workspace's token comes from the installation store.
+    With `oauth_settings` (bot.slack.oauth), each workspace's token comes from the installation store.
     Answers are worked out and posted on `answer_pool` (by default ANSWER_WORKERS threads)."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     # The request verification middleware refuses unsigned, badly signed and stale (> 5 min) requests.

@@ -11,9 +11,9 @@ from slack_bolt import App
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.messages import HELPFUL_ACTION, UNHELPFUL_ACTION, feedback_thanks_message, read_result_value
-from bot.search import Hit, Searcher
-from bot.slack_app import RESULTS, limit_query
+from bot.engine.search import Hit, Searcher
+from bot.slack.app import RESULTS, limit_query
+from bot.slack.messages import HELPFUL_ACTION, UNHELPFUL_ACTION, feedback_thanks_message, read_result_value
 from bot.storage import feedback
 
 log = logging.getLogger(__name__)

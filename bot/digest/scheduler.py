@@ -1,7 +1,7 @@
 """When the digest is posted: one APScheduler 3 `BackgroundScheduler` per process.
 
 APScheduler 3 must never share a job store between processes, so every replica schedules every
-channel in its own memory, and the claims of `bot.digest` make the post happen once. Each channel
+channel in its own memory, and the claims of `bot.digest.topic` make the post happen once. Each channel
 gets a cron job in the channel's time zone (so daylight-saving changes neither skip nor double a
 day); a refresh job re-reads the subscriptions from the database every minute (so a channel that
 subscribes from Slack is picked up by every process without a restart) and gives every channel a
@@ -26,8 +26,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
-from bot.digest import DigestDay, DigestPoster, Result, Status, read_claim
-from bot.index import SearchIndex
+from bot.digest.topic import DigestDay, DigestPoster, Result, Status, read_claim
+from bot.engine.index import SearchIndex
 from bot.storage import digest_subscriptions, make_engine
 
 log = logging.getLogger(__name__)

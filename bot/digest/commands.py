@@ -19,10 +19,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, delete
 
 from bot.config import ConfigError, Settings, clock_time, day_spec, time_zone
-from bot.digest import Clock, DigestPoster, Outcome, Status, dialect_insert, read_claim
-from bot.index_cache import load_vault
-from bot.messages import Message, escape_mrkdwn
-from bot.scheduler import (
+from bot.digest.scheduler import (
     DigestSchedule,
     digest_client,
     load_schedules,
@@ -30,6 +27,9 @@ from bot.scheduler import (
     settings_schedules,
     subscribed_schedules,
 )
+from bot.digest.topic import Clock, DigestPoster, Outcome, Status, dialect_insert, read_claim
+from bot.engine.index_cache import load_vault
+from bot.slack.messages import Message, escape_mrkdwn
 from bot.storage import create_schema, digest_subscriptions, make_engine
 
 EVERY_DAY = "mon-sun"
@@ -173,7 +173,7 @@ def _reply(text: str) -> Message:
 
 
 def digest_command(engine: Engine, clock: Clock, settings: Settings) -> Callable[[str, dict[str, Any], Any], None]:
-    """The `digest_command` hook of `bot.slack_app.create_app`: answers privately with the reply."""
+    """The `digest_command` hook of `bot.slack.app.create_app`: answers privately with the reply."""
 
     def command(text: str, payload: dict[str, Any], reply: Callable[[Message], None]) -> None:
         reply(

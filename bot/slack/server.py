@@ -10,12 +10,11 @@ Socket Mode (when SLACK_APP_TOKEN is set) needs no public URL.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -29,16 +28,15 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.config import ConfigError, Settings
-from bot.operations import Operations
-from bot.slack_app import (
+from bot.digest.topic import slack_hooks
+from bot.slack.app import (
     ANSWER_WORKERS,
     Clock,
-    DigestCommand,
     SearcherSource,
-    TodayTopic,
     create_app,
     make_web_client,
 )
+from bot.slack.operations import Operations
 
 log = logging.getLogger("notesbot.server")
 
@@ -64,9 +62,9 @@ def build_bolt_app(
     engine = ops.engine
     client = ops.instrument_client(make_web_client(settings))
     searcher_source: SearcherSource = ops.searcher_source  # the live vault's current index
-    digest_command, today_topic = _digest_hooks(settings, engine, client, searcher_source, clock)
+    digest_command, today_topic = slack_hooks(settings, engine, client, searcher_source, clock)
     if start_digest:
-        from bot.scheduler import start_digest_scheduler
+        from bot.digest.scheduler import start_digest_scheduler
 
         start_digest_scheduler(
             settings,
@@ -90,17 +88,6 @@ def build_bolt_app(
     )
     ops.prepare(app, clock)
     return app
-
-
-def _digest_hooks(*args: object) -> tuple[DigestCommand | None, TodayTopic | None]:
-    """`/notes digest` and App Home's topic, when bot/digest.py offers them as
-    `slack_hooks(settings, engine, client, searcher_source, clock) -> (command, today_topic)`."""
-    if importlib.util.find_spec("bot.digest") is None:
-        return None, None
-    from bot import digest
-
-    hooks: Callable[..., tuple[DigestCommand | None, TodayTopic | None]] | None = getattr(digest, "slack_hooks", None)
-    return hooks(*args) if hooks else (None, None)
 
 
 # --- HTTP ---------------------------------------------------------------------------------------

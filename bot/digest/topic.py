@@ -36,8 +36,10 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.config import Settings
-from bot.index import SearchIndex
-from bot.messages import (
+from bot.engine.index import SearchIndex
+from bot.engine.search import Hit, Searcher, section_hit
+from bot.engine.vault import link_keys
+from bot.slack.messages import (
     SECTION_LIMIT,
     Message,
     cut_at_word,
@@ -47,9 +49,7 @@ from bot.messages import (
     moment_url,
     watch_link,
 )
-from bot.search import Hit, Searcher, section_hit
 from bot.storage import digest_claims, digest_featured
-from bot.vault import link_keys
 
 log = logging.getLogger(__name__)
 
@@ -575,7 +575,7 @@ def latest_topic(engine: Engine, index: SearchIndex, clock: Clock) -> Hit | None
 def slack_hooks(
     settings: Settings, engine: Engine, client: WebClient, searcher_source: Callable[[], Searcher], clock: Clock
 ) -> tuple[Callable[[str, dict[str, Any], Callable[[Message], None]], None], Callable[[], Hit | None]]:
-    """What bot.server hands the Slack app: the `/notes digest` command and App Home's topic."""
-    from bot.digest_commands import digest_command  # it builds on this module, so not at the top
+    """What bot.slack.server hands the Slack app: the `/notes digest` command and App Home's topic."""
+    from bot.digest.commands import digest_command  # it builds on this module, so not at the top
 
     return digest_command(engine, clock, settings), lambda: latest_topic(engine, searcher_source().index, clock)

@@ -1,0 +1,1 @@
+"""The notes engine: notes on disk -> parsed notes -> index -> search hits."""
