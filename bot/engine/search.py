@@ -22,6 +22,7 @@ from bot.engine.parsing import video_url
 NOTE_SHARE = 0.8  # how much of the note's own score each of its sections inherits
 CANDIDATES = 200  # sections reranked and de-duplicated per query
 INTRODUCTION_FACTOR = 0.6  # the text before the first heading summarises the note: rarely the answer
+INTRODUCTION_HELD = 0.25  # a query word found only in a section's note introduction counts this much
 # An answer is a moment of a video: a section that cannot link to one (a channel's list of videos, a
 # note without timestamps) is a weaker answer than one that can.
 NO_MOMENT_FACTOR = 0.8
@@ -126,6 +127,20 @@ def section_hit(index: SearchIndex, section: int, score: float = 0.0) -> Hit:
     )
 
 
+def _holds(docs: np.ndarray, sections: np.ndarray) -> np.ndarray:
+    """Which of `sections` appear in the sorted posting list `docs`."""
+    at = np.minimum(np.searchsorted(docs, sections), len(docs) - 1)
+    return docs[at] == sections
+
+
+def _introductions(index: SearchIndex) -> np.ndarray:
+    """For each note, its introduction section (the text before its first heading), or -1."""
+    intro = np.full(index.note_count, -1, dtype=np.int64)
+    firsts = np.r_[0, np.flatnonzero(np.diff(index.section_note)) + 1] if index.section_count else np.zeros(0, int)
+    intro[index.section_note[firsts]] = np.where(index.section_levels[firsts] == 0, firsts, -1)
+    return intro
+
+
 def _ranked(sections: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(-scores, kind="stable")
     return sections[order], scores[order]
@@ -139,6 +154,7 @@ class Searcher:
         self.speller = Speller(index.surface_words)
         self._section_df = np.diff(index.section_postings.ptr)
         self._headings_folded = [normalize(h) for h in index.section_headings]
+        self._intro_of_note = _introductions(index)
 
     def read_query(self, query: str) -> QueryTerms:
         corrections: dict[str, str] = {}
@@ -189,13 +205,17 @@ class Searcher:
         return [section_hit(self.index, i, by_section[i]) for i in self._distinct(top, limit)]
 
     def _rerank_factors(self, candidates: np.ndarray, term_weights: dict[int, float]) -> np.ndarray:
-        """Favour sections holding more of the query's words, damp introductions and sections without a moment."""
+        """Favour sections holding more of the query's words (a word only their note's introduction
+        holds counts in part: it sets the scene, such as who is speaking), damp introductions themselves
+        and sections without a moment."""
         held = np.zeros(len(candidates), dtype=np.float32)
+        intros = self._intro_of_note[self.index.section_note[candidates]]
         for term_id, weight in term_weights.items():
             docs, _ = self.index.section_postings.of(term_id)
             if len(docs):
-                at = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
-                held += weight * (docs[at] == candidates)
+                inside = _holds(docs, candidates)
+                in_intro = _holds(docs, intros) & (intros >= 0)
+                held += weight * np.where(inside, 1.0, np.where(in_intro, INTRODUCTION_HELD, 0.0))
         factors = held / sum(term_weights.values())
         factors[self.index.section_levels[candidates] == 0] *= INTRODUCTION_FACTOR
         factors[self.index.section_first_ts[candidates] < 0] *= NO_MOMENT_FACTOR

@@ -93,3 +93,18 @@ def test_a_section_linking_to_a_moment_beats_the_same_words_without_one(tmp_path
     write(tmp_path, "without.md", "---\ntitle: W\n---\n## Bees\n\nBees dance.\n")
     hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("bees dance")
     assert [h.note for h in hits] == ["with.md", "without.md"]
+
+
+def test_a_name_set_by_the_note_introduction_counts_for_its_sections(tmp_path: Path) -> None:
+    """Both notes have a section on open markets, the second saying it more often; only the first note's
+    introduction names the speaker the question names."""
+    anchor = '<a class="yt-timestamp" data-t="02:00">[02:00]</a>'
+    write(tmp_path, "wade.md", f"---\ntitle: Talk one\nvideoId: wadevideo01\n---\nWade Smith on trade.\n\n"
+          f"## Open markets\n\nOpen markets and trade lift prosperity {anchor}.\n")
+    write(tmp_path, "other.md", f"---\ntitle: Talk two\nvideoId: othervideo2\n---\nA panel on trade.\n\n"
+          f"## Open markets\n\n{'Open markets lift prosperity. ' * 3}{anchor}.\n")
+    for i in range(6):
+        write(tmp_path, f"filler{i}.md", f"---\ntitle: Filler {i}\nvideoId: filler00{i:03d}\n---\n"
+              f"## Cooking {i}\n\nBread and soup number {i} {anchor}.\n")
+    hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("wade open markets prosperity")
+    assert (hits[0].note, hits[0].heading) == ("wade.md", "Open markets")
