@@ -20,7 +20,7 @@ from bot.engine.index import SearchIndex
 from bot.engine.parsing import video_url
 
 NOTE_SHARE = 0.8  # how much of the note's own score each of its sections inherits
-CANDIDATES = 200  # sections reranked and de-duplicated per query
+CANDIDATES = 100  # sections reranked and de-duplicated per query
 INTRODUCTION_FACTOR = 0.6  # the text before the first heading summarises the note: rarely the answer
 INTRODUCTION_HELD = 0.25  # a query word found only in a section's note introduction counts this much
 # An answer is a moment of a video: a section that cannot link to one (a channel's list of videos, a
