@@ -63,18 +63,17 @@ class Speller:
     """Corrects query words against the words of the vault, favouring the common ones."""
 
     def __init__(self, surface_words: dict[str, int]) -> None:
-        # Buckets by first letter and length: a slip rarely hits the first letter, so the words sharing
-        # it are searched first (a few hundred, not the whole vocabulary), and all words only if none fits.
+        # Buckets by first letter and length: a slip rarely hits the first letter, so only the words
+        # sharing it are candidates (a few hundred, not the whole vocabulary: a miss costs little).
         # A second set of buckets holds only the common words, for when only a common word will do.
         self._buckets: dict[tuple[bool, str, int], tuple[list[str], list[int]]] = {}
         least = MIN_SPELLING_COUNT if sum(surface_words.values()) > SMALL_VAULT_WORDS else 1
         for word, count in surface_words.items():
             if count >= least and word.isalpha():
                 for common in {False, count > MISSPELLING_RATIO}:
-                    for first in (word[0], ""):
-                        bucket = self._buckets.setdefault((common, first, len(word)), ([], []))
-                        bucket[0].append(word)
-                        bucket[1].append(count)
+                    bucket = self._buckets.setdefault((common, word[0], len(word)), ([], []))
+                    bucket[0].append(word)
+                    bucket[1].append(count)
 
     def correct(self, word: str, at_least: int = 0, max_edits: int = 2) -> str | None:
         """The closest word used more than `at_least` times, within one edit (`max_edits` for longer words).
@@ -85,17 +84,10 @@ class Speller:
         if not word:
             return None
         max_edits = 1 if len(word) <= 5 else max_edits
-        for first in (word[0], ""):
-            found = self._closest(word, first, at_least, max_edits)
-            if found is not None:
-                return found
-        return None
-
-    def _closest(self, word: str, first: str, at_least: int, max_edits: int) -> str | None:
         best: tuple[int, int, str] | None = None
         common = at_least >= MISSPELLING_RATIO
         for length in range(len(word) - max_edits, len(word) + max_edits + 1):
-            choices, counts = self._buckets.get((common, first, length), ((), ()))
+            choices, counts = self._buckets.get((common, word[0], length), ((), ()))
             for choice, distance, position in process.extract_iter(
                 word, choices, scorer=OSA.distance, score_cutoff=max_edits
             ):
