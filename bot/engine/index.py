@@ -154,9 +154,6 @@ class SearchIndex:
     def note_count(self) -> int:
         return len(self.note_paths)
 
-    def tokens_of(self, section: int) -> np.ndarray:
-        return self.section_tokens[self.section_token_ptr[section] : self.section_token_ptr[section + 1]]
-
 
 def build_index(notes: Iterable[tuple[Note, NoteTerms]]) -> SearchIndex:
     """Index notes, each with its `analyze_note` terms."""

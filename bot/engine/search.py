@@ -149,6 +149,7 @@ class Searcher:
         self._intro_of_note = _introductions(index)
 
     def read_query(self, query: str) -> QueryTerms:
+        """The query's terms, with words the vault does not know read as the close words it does."""
         corrections: dict[str, str] = {}
         sequence: list[int] = []
         alternatives: list[int] = []
@@ -157,16 +158,18 @@ class Searcher:
             df = self._section_df[term_id] if term_id is not None else 0
             if df < MIN_KNOWN_DF:
                 fixed = self.speller.correct(word)
-                if fixed is not None and self._term_id(fixed) is not None:
+                fixed_id = self._term_id(fixed) if fixed else None
+                if fixed and fixed_id is not None:
                     corrections[word] = fixed
-                    term_id = self._term_id(fixed)
+                    term_id = fixed_id
             elif df < RARE_DF:
                 # a rare word may be a common misspelling of a common word (or a name): search both
                 uses = self.index.surface_words.get(word, 0)
                 fixed = self.speller.correct(word, at_least=uses * MISSPELLING_RATIO, max_edits=1)
-                if fixed is not None and self._term_id(fixed) not in (None, term_id):
+                fixed_id = self._term_id(fixed) if fixed else None
+                if fixed and fixed_id is not None and fixed_id != term_id:
                     corrections[word] = fixed
-                    alternatives.append(self._term_id(fixed))  # type: ignore[arg-type]
+                    alternatives.append(fixed_id)
             if term_id is not None:
                 sequence.append(term_id)
         weights: dict[int, float] = {}
