@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.fake_slack import FakeSlack
+from tests.postgres import fresh_database
 
 
 @pytest.fixture
@@ -16,3 +18,13 @@ def fake_slack() -> Iterator[FakeSlack]:
     with FakeSlack() as fake:
         yield fake
     assert not fake.violations, f"the bot sent what Slack refuses: {fake.violations}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test using it runs on a fresh SQLite file and on a fresh PostgreSQL database (dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'notesbot.sqlite3'}"
+    else:
+        with fresh_database() as url:
+            yield url

@@ -18,7 +18,6 @@ from bot.digest.topic import DigestPoster
 from bot.engine.index import SearchIndex
 from bot.engine.index_cache import load_vault
 from bot.storage import create_schema, make_engine
-from tests.postgres import fresh_database
 
 FILLER = (
     "This part of the talk walks through the idea step by step, with examples from practice, the "
@@ -152,14 +151,6 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Each test runs on a fresh SQLite file and on a fresh PostgreSQL database (dropped after)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'notesbot.sqlite3'}"
-    else:
-        with fresh_database() as url:
-            yield url
 
 
 @pytest.fixture

@@ -26,16 +26,6 @@ from bot.migrate import (
     upgrade_database,
     upgrade_engine,
 )
-from tests.postgres import fresh_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'notesbot.sqlite3'}"
-    else:
-        with fresh_database() as url:
-            yield url
 
 
 @pytest.fixture
