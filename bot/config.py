@@ -121,7 +121,10 @@ class Settings(BaseSettings):
         if self.oauth_enabled and self.slack_state_secret is None:
             missing.append("SLACK_STATE_SECRET (needed with SLACK_CLIENT_ID)")
         if missing:
-            raise ConfigError("missing settings: " + "; ".join(missing))
+            raise ConfigError(
+                "missing settings: " + "; ".join(missing) + " (set them in the environment or in a .env file "
+                "in this folder; README.md says how to create the Slack app)"
+            )
 
 
 class ConfigError(Exception):

@@ -276,7 +276,8 @@ def help_message() -> Message:
         "see the next match, or dismiss it\n"
         "• `/notes how do self-driving cars handle occlusion?` — questions work too\n"
         "• Mention me in a channel (`@notesbot what is reinforcement learning?`) and I answer in the thread\n"
-        "• Or send me a direct message"
+        "• Or send me a direct message\n"
+        "• `/notes digest on 09:00 Europe/Berlin` — a topic of the day in this channel (`/notes digest off` stops it)"
     )
     return _message(
         "How to use /notes: type /notes and a few words or a question",
