@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -154,6 +156,18 @@ def _serve_in_background(asgi: Starlette, settings: Settings) -> uvicorn.Server:
 # --- `notesbot serve` ---------------------------------------------------------------------------
 
 
+def _verified_bolt_app(settings: Settings, ops: Operations) -> App:
+    """The Bolt app; Bolt checks the bot token with Slack (auth.test) as it is built, and a token Slack
+    refuses, or a Slack that cannot be reached, is a clear error rather than a traceback."""
+    try:
+        return build_bolt_app(settings, progress=sys.stderr.isatty(), start_digest=True, ops=ops)
+    except (BoltError, SlackApiError, OSError) as error:
+        raise ConfigError(
+            f"could not verify SLACK_BOT_TOKEN with the Slack Web API at {settings.slack_api_url} "
+            f"({type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else 'no answer'})"
+        ) from None
+
+
 def serve_command(_args: argparse.Namespace, settings: Settings) -> int:
     settings.require_slack()
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
@@ -161,7 +175,7 @@ def serve_command(_args: argparse.Namespace, settings: Settings) -> int:
     # Migrates the database, loads the vault and watches NOTES_DIR for changes from here on.
     ops = Operations.start(settings, utc_now, progress=sys.stderr.isatty(), watch=True)
     try:
-        bolt_app = build_bolt_app(settings, progress=sys.stderr.isatty(), start_digest=True, ops=ops)
+        bolt_app = _verified_bolt_app(settings, ops)
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 

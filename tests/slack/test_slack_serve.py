@@ -61,3 +61,19 @@ def test_a_failed_post_is_logged_with_slacks_reason_and_never_the_secrets(slack,
     fake_slack.wait_for("chat.postEphemeral")
     assert any("not_in_channel" in r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
     assert BOT_TOKEN not in caplog.text and SIGNING_SECRET not in caplog.text
+
+
+def test_a_bot_token_slack_refuses_is_a_clear_error_naming_the_setting(fake_slack, tmp_path):
+    fake_slack.fail_next(1, error="invalid_auth", method="auth.test")
+    settings = bot_settings(fake_slack, tmp_path)
+    with pytest.raises(ConfigError, match="could not verify SLACK_BOT_TOKEN") as refused:
+        serve_command(argparse.Namespace(), settings)
+    assert BOT_TOKEN not in str(refused.value)
+
+
+def test_a_slack_that_cannot_be_reached_is_a_clear_error(fake_slack, tmp_path):
+    settings = bot_settings(fake_slack, tmp_path).model_copy(update={"slack_api_url": "http://127.0.0.1:9/api/"})
+    with pytest.raises(ConfigError) as unreachable:
+        serve_command(argparse.Namespace(), settings)
+    message = str(unreachable.value)
+    assert "could not verify SLACK_BOT_TOKEN with the Slack Web API at http://127.0.0.1:9/api/" in message
