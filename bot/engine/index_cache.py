@@ -90,22 +90,22 @@ class VaultLoader:
 
     def load(self, progress: bool = False) -> Vault:
         stamps = list_notes(self.root)
-        print_ = fingerprint(stamps)
-        cached = self._cached_index(print_)
+        stamp_key = fingerprint(stamps)
+        cached = self._cached_index(stamp_key)
         if cached is not None:
             return cached
         fresh_problems = self._parse_changed(stamps, progress)
-        vault = self._build(stamps, fresh_problems, print_)
+        vault = self._build(stamps, fresh_problems, stamp_key)
         if self.files is not None:
             _write(self.files.index, vault)
-            _write(self.files.index_key, print_)
+            _write(self.files.index_key, stamp_key)
         return vault
 
-    def _cached_index(self, print_: str) -> Vault | None:
-        if self.files is None or _read(self.files.index_key) != print_:
+    def _cached_index(self, stamp_key: str) -> Vault | None:
+        if self.files is None or _read(self.files.index_key) != stamp_key:
             return None
         cached = _read(self.files.index)
-        if isinstance(cached, Vault) and cached.fingerprint == print_:
+        if isinstance(cached, Vault) and cached.fingerprint == stamp_key:
             cached.root = self.root
             return cached
         return None
@@ -129,7 +129,7 @@ class VaultLoader:
         self.store.keep_only(set(stamps))
         return problems
 
-    def _build(self, stamps: dict[str, FileStamp], fresh: dict[str, tuple[Problem, ...]], print_: str) -> Vault:
+    def _build(self, stamps: dict[str, FileStamp], fresh: dict[str, tuple[Problem, ...]], stamp_key: str) -> Vault:
         problems: list[Problem] = []
 
         def served_notes() -> Iterator[tuple[Note, NoteTerms]]:
@@ -140,7 +140,7 @@ class VaultLoader:
 
         index = build_index(served_notes())
         problems += broken_links(zip(index.note_paths, index.note_links, strict=True), known_link_names(stamps))
-        return Vault(self.root, index, problems, print_)
+        return Vault(self.root, index, problems, stamp_key)
 
 
 class ParsedStore:

@@ -1,6 +1,6 @@
 """Notes on disk: finding a vault's markdown files, reading and parsing them, checking its wikilinks.
 
-The only module of the notes engine that touches the filesystem. Parsing a large vault is spread
+The only module of the notes engine that reads the notes themselves. Parsing a large vault is spread
 over the machine's cores; one unreadable file becomes a `Problem`, never a failure of the rest.
 """
 
