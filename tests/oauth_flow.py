@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 
+from bot.config import Settings
 from bot.slack.oauth import BOT_SCOPES
 from tests.fake_slack import FakeSlack
+from tests.slack.conftest import bot_settings
 from tests.slack_sender import APP_ID
 
 CLIENT_ID = "1111.2222"
@@ -68,4 +71,18 @@ def finish_install(base_url: str, state: str, code: str = GOOD_CODE) -> httpx.Re
         params={"code": code, "state": state},
         headers={"Cookie": f"slack-app-oauth-state={state}"},
         timeout=10,
+    )
+
+
+def oauth_settings(fake: FakeSlack, tmp_path: Path, vault: Path, database_url: str | None = None) -> Settings:
+    """Settings of a bot in OAuth mode (many workspaces), against the fake Web API."""
+    return bot_settings(
+        fake,
+        tmp_path,
+        notes_dir=vault,
+        slack_bot_token=None,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        slack_state_secret=STATE_SECRET,
+        **({"database_url": database_url} if database_url else {}),
     )

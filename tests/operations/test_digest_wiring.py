@@ -11,8 +11,7 @@ from slack_sdk.oauth.installation_store import Installation
 from bot.digest.topic import Outcome, Result
 from bot.slack.operations import Operations
 from tests.fake_slack import BOT_TOKEN, FakeSlack
-from tests.oauth_flow import CLIENT_ID, CLIENT_SECRET, INSTALLED_TEAM, STATE_SECRET
-from tests.slack.conftest import bot_settings
+from tests.oauth_flow import INSTALLED_TEAM, oauth_settings
 
 
 def utc_now() -> datetime:
@@ -25,16 +24,7 @@ def value(ops: Operations, name: str, **labels: str) -> float:
 
 @pytest.fixture
 def oauth_ops(fake_slack: FakeSlack, tmp_path: Path, vault: Path):
-    settings = bot_settings(
-        fake_slack,
-        tmp_path,
-        notes_dir=vault,
-        slack_bot_token=None,
-        slack_client_id=CLIENT_ID,
-        slack_client_secret=CLIENT_SECRET,
-        slack_state_secret=STATE_SECRET,
-    )
-    ops = Operations.start(settings, utc_now)
+    ops = Operations.start(oauth_settings(fake_slack, tmp_path, vault), utc_now)
     yield ops
     ops.close()
 

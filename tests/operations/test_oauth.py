@@ -14,21 +14,18 @@ import pytest
 import yaml
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
-from bot.config import Settings
 from bot.slack.oauth import BOT_SCOPES
 from tests.fake_slack import FakeSlack
 from tests.oauth_flow import (
     CLIENT_ID,
-    CLIENT_SECRET,
     GOOD_CODE,
     INSTALLED_TEAM,
-    STATE_SECRET,
     InstallingFakeSlack,
     finish_install,
+    oauth_settings,
     start_install,
 )
 from tests.operations.conftest import ServedBot, serving
-from tests.slack.conftest import bot_settings
 from tests.slack_sender import APP_ID
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack-app-manifest.yml"
@@ -39,19 +36,6 @@ def fake_slack() -> Iterator[InstallingFakeSlack]:
     with InstallingFakeSlack() as fake:
         yield fake
     assert not fake.violations
-
-
-def oauth_settings(fake: FakeSlack, tmp_path: Path, vault: Path, database_url: str | None = None) -> Settings:
-    return bot_settings(
-        fake,
-        tmp_path,
-        notes_dir=vault,
-        slack_bot_token=None,
-        slack_client_id=CLIENT_ID,
-        slack_client_secret=CLIENT_SECRET,
-        slack_state_secret=STATE_SECRET,
-        **({"database_url": database_url} if database_url else {}),
-    )
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +16,7 @@ from bot.storage import queries
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.operations.conftest import ServedBot, serving
 from tests.slack_sender import SIGNING_SECRET
+from tests.waiting import eventually
 
 
 def metric(bot: ServedBot, name: str, **labels: str) -> float:
@@ -28,13 +28,6 @@ def metric(bot: ServedBot, name: str, **labels: str) -> float:
     return 0.0
 
 
-def eventually(condition, within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def request_lines(caplog: pytest.LogCaptureFixture) -> list[dict]:

@@ -7,7 +7,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,7 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.engine.live import LiveVault, NotesWatcher
 from bot.engine.search import Searcher
-
-WITHIN = 5.0  # seconds a change may take to be answered from
+from tests.waiting import eventually
 
 
 def write_note(root: Path, rel: str, title: str, body: str) -> None:
@@ -30,13 +29,6 @@ def notes_found(searcher: Searcher, query: str) -> set[str]:
     return {hit.note for hit in searcher.search(query, limit=50)}
 
 
-def eventually(condition: Callable[[], bool], within: float = WITHIN) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.fixture
