@@ -20,8 +20,9 @@ import numpy as np
 from bot.engine.analysis import stem, terms, words
 from bot.engine.parsing import Link, Note
 
-# Field weights and length normalisation of BM25F; title and heading are short and say what a
-# section is about, so a word there counts several times one in the body.
+# Field weights and length normalisation of BM25F. A heading is short and says what its section is
+# about: a word there counts twice one in the body. The note's title is shared by all its sections, so
+# it tells them apart no better than the body does: it counts once.
 TITLE_WEIGHT = 1.0
 HEADING_WEIGHT = 2.0
 BODY_WEIGHT = 1.0
