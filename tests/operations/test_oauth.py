@@ -27,6 +27,7 @@ from tests.oauth_flow import (
 )
 from tests.operations.conftest import ServedBot, serving
 from tests.slack_sender import APP_ID
+from tests.waiting import eventually
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack-app-manifest.yml"
 
@@ -131,11 +132,12 @@ def test_uninstalling_deletes_the_workspace_token(oauth_bot: ServedBot, fake_sla
 
 def test_revoked_bot_tokens_are_deleted(oauth_bot: ServedBot, fake_slack: InstallingFakeSlack) -> None:
     finish_install(oauth_bot.url, start_install(oauth_bot.url))
+    assert installed_token(oauth_bot, INSTALLED_TEAM) is not None
 
     revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [fake_slack.bot_user_id]}}
     event_from(oauth_bot, INSTALLED_TEAM, revoked | {"event_ts": "1700000000.000200"})
 
-    fake_slack.wait_until(lambda: installed_token(oauth_bot, INSTALLED_TEAM) is None, timeout=5)
+    assert eventually(lambda: installed_token(oauth_bot, INSTALLED_TEAM) is None)
 
 
 def test_an_install_begun_on_one_replica_finishes_on_another_and_both_serve_it(
