@@ -32,6 +32,9 @@ MIN_KNOWN_DF = 3  # a word found in fewer sections than this may well be a typo
 RARE_DF = 20  # a word in fewer sections than this may still be a common misspelling ...
 MISSPELLING_RATIO = 30  # ... of a word this many times more frequent
 ALTERNATIVE_WEIGHT = 0.5  # weight of the common word searched beside a rare one
+SPELLING_CANDIDATES = 8  # closest words weighed as what a misspelt word meant
+EDIT_COST = 4.0  # log-odds against each edit: most words are typed as meant
+CONTEXT_PRIOR = 3.0  # notes' worth of chance co-occurrence a context fit starts from
 # A correction must be a word the vault uses at least this often: in a large vault, words seen once or
 # twice are often typos themselves; in a small one, they are all the vault has.
 MIN_SPELLING_COUNT = 3
@@ -75,28 +78,25 @@ class Speller:
                     bucket[0].append(word)
                     bucket[1].append(count)
 
-    def correct(self, word: str, at_least: int = 0, max_edits: int = 2) -> str | None:
-        """The closest word used more than `at_least` times, within one edit (`max_edits` for longer words).
+    def candidates(self, word: str, at_least: int = 0, max_edits: int = 2) -> list[tuple[str, int]]:
+        """The closest words used more than `at_least` times, within one edit (`max_edits` for longer
+        words), closest then most common first, with their edit distances.
 
-        Edits count a swap of neighbours as one (a typing slip); among equally close words the most
-        common wins.
+        Edits count a swap of neighbours as one (a typing slip).
         """
         if not word:
-            return None
+            return []
         max_edits = 1 if len(word) <= 5 else max_edits
-        best: tuple[int, int, str] | None = None
+        found: list[tuple[int, int, str]] = []
         common = at_least >= MISSPELLING_RATIO
         for length in range(len(word) - max_edits, len(word) + max_edits + 1):
             choices, counts = self._buckets.get((common, word[0], length), ((), ()))
             for choice, distance, position in process.extract_iter(
                 word, choices, scorer=OSA.distance, score_cutoff=max_edits
             ):
-                if counts[position] <= at_least or choice == word:
-                    continue
-                candidate = (distance, -counts[position], choice)
-                if best is None or candidate < best:
-                    best = candidate
-        return best[2] if best else None
+                if counts[position] > at_least and choice != word:
+                    found.append((distance, -counts[position], choice))
+        return [(choice, distance) for distance, _, choice in sorted(found)[:SPELLING_CANDIDATES]]
 
 
 def section_hit(index: SearchIndex, section: int, score: float = 0.0) -> Hit:
@@ -150,26 +150,27 @@ class Searcher:
 
     def read_query(self, query: str) -> QueryTerms:
         """The query's terms, with words the vault does not know read as the close words it does."""
+        query_words = words(query)
+        term_ids = [self._term_id(word) for word in query_words]
+        known = {t for t in term_ids if t is not None}
         corrections: dict[str, str] = {}
         sequence: list[int] = []
         alternatives: list[int] = []
-        for word in words(query):
-            term_id = self._term_id(word)
+        for word, term_id in zip(query_words, term_ids, strict=True):
             df = self._section_df[term_id] if term_id is not None else 0
             if df < MIN_KNOWN_DF:
-                fixed = self.speller.correct(word)
-                fixed_id = self._term_id(fixed) if fixed else None
-                if fixed and fixed_id is not None:
+                fixed = self._spelling(word, term_id, self.speller.candidates(word), known - {term_id})
+                if fixed is not None:
                     corrections[word] = fixed
-                    term_id = fixed_id
+                    term_id = self._term_id(fixed)
             elif df < RARE_DF:
                 # a rare word may be a common misspelling of a common word (or a name): search both
                 uses = self.index.surface_words.get(word, 0)
-                fixed = self.speller.correct(word, at_least=uses * MISSPELLING_RATIO, max_edits=1)
-                fixed_id = self._term_id(fixed) if fixed else None
-                if fixed and fixed_id is not None and fixed_id != term_id:
+                candidates = self.speller.candidates(word, at_least=uses * MISSPELLING_RATIO, max_edits=1)
+                fixed = self._spelling(word, term_id, candidates, known - {term_id})
+                if fixed is not None and self._term_id(fixed) != term_id:
                     corrections[word] = fixed
-                    alternatives.append(fixed_id)
+                    alternatives.append(self._term_id(fixed))
             if term_id is not None:
                 sequence.append(term_id)
         weights: dict[int, float] = {}
@@ -178,6 +179,40 @@ class Searcher:
         for term_id in alternatives:
             weights[term_id] = weights.get(term_id, 0.0) + ALTERNATIVE_WEIGHT
         return QueryTerms(weights, tuple(sequence), corrections)
+
+    def _spelling(
+        self, word: str, term_id: int | None, candidates: list[tuple[str, int]], context: set[int]
+    ) -> str | None:
+        """The word the user most likely meant, or None to keep `word` as typed.
+
+        A noisy channel: how common a candidate is, less a cost per edit, plus how much more often
+        the query's other words share a note with it than chance would have it. So "theorm" beside
+        "godel" reads as "theorem", not the commoner "theory"; "bleu" beside "rouge" stays "bleu".
+        """
+        choices = [(self._term_id(choice), distance, choice) for choice, distance in candidates]
+        if term_id is not None:
+            choices.append((term_id, 0, None))
+        best: tuple[float, str | None] | None = None
+        for choice_id, distance, choice in choices:
+            if choice_id is None:
+                continue
+            likelihood = self._context_fit(choice_id, context) - EDIT_COST * distance
+            if best is None or likelihood > best[0]:
+                best = (likelihood, choice)
+        return best[1] if best else None
+
+    def _context_fit(self, term_id: int, context: set[int]) -> float:
+        """log P(term) + the sum over context words of log P(word | term) / P(word), over notes,
+        smoothed towards chance so a few shared notes do not decide alone."""
+        notes, _ = self.index.note_postings.of(term_id)
+        total = self.index.note_count
+        fit = float(np.log(len(notes) / total))
+        for other in context - {term_id}:
+            other_notes, _ = self.index.note_postings.of(other)
+            chance = len(other_notes) / total
+            shared = int(np.count_nonzero(_holds(other_notes, notes))) if len(notes) else 0
+            fit += float(np.log((shared + CONTEXT_PRIOR * chance) / (len(notes) + CONTEXT_PRIOR) / chance))
+        return fit
 
     def _term_id(self, word: str) -> int | None:
         return self.index.vocabulary.get(stem(word))

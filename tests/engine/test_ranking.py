@@ -108,3 +108,26 @@ def test_a_name_set_by_the_note_introduction_counts_for_its_sections(tmp_path: P
               f"## Cooking {i}\n\nBread and soup number {i} {anchor}.\n")
     hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("wade open markets prosperity")
     assert (hits[0].note, hits[0].heading) == ("wade.md", "Open markets")
+
+
+def spelling_vault(root: Path) -> Searcher:
+    """"theory" is the commoner word; "theorem" and "bleu" live beside the words that name them."""
+    for i in range(4):
+        write(root, f"theory{i}.md", f"---\ntitle: Theory {i}\n---\n## Theory\n\nA theory of colour {i}.\n")
+    write(root, "godel.md", "---\ntitle: Godel\n---\n## Incompleteness\n\nGodel proved the theorem.\n")
+    write(root, "metrics.md", "---\ntitle: Metrics\n---\n## Scores\n\nBleu and rouge score translations.\n")
+    for i in range(3):
+        write(root, f"sky{i}.md", f"---\ntitle: Sky {i}\n---\n## Blue\n\nThe blue sky, day {i}.\n")
+    return Searcher(load_vault(root, cache_root=None).index)
+
+
+def test_a_typo_reads_as_the_word_its_query_is_about(tmp_path: Path) -> None:
+    searcher = spelling_vault(tmp_path)
+    assert searcher.read_query("godel theorm").corrections == {"theorm": "theorem"}
+    assert searcher.read_query("theorm").corrections == {"theorm": "theory"}
+
+
+def test_a_rare_word_beside_its_own_context_is_kept_as_typed(tmp_path: Path) -> None:
+    searcher = spelling_vault(tmp_path)
+    assert searcher.read_query("bleu rouge").corrections == {}
+    assert first(searcher, "bleu rouge") == ("metrics.md", "Scores")
