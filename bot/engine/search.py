@@ -19,10 +19,13 @@ from bot.engine.analysis import normalize, stem, words
 from bot.engine.index import SearchIndex
 from bot.engine.parsing import video_url
 
-NOTE_SHARE = 0.8  # how much of the note's own score each of its sections inherits
+NOTE_SHARE = 1.0  # how much of the note's own score each of its sections inherits
 CANDIDATES = 100  # sections reranked and de-duplicated per query
 INTRODUCTION_FACTOR = 0.6  # the text before the first heading summarises the note: rarely the answer
 INTRODUCTION_HELD = 0.25  # a query word found only in a section's note introduction counts this much
+# The share of query words a section holds, raised to this power, scales its score: a section holding
+# every word of the query should beat a longer one that repeats only some of them.
+COVERAGE_POWER = 1.5
 # An answer is a moment of a video: a section that cannot link to one (a channel's list of videos, a
 # note without timestamps) is a weaker answer than one that can.
 NO_MOMENT_FACTOR = 0.8
@@ -235,9 +238,9 @@ class Searcher:
         return [section_hit(self.index, i, by_section[i]) for i in self._distinct(top, limit)]
 
     def _rerank_factors(self, candidates: np.ndarray, term_weights: dict[int, float]) -> np.ndarray:
-        """Favour sections holding more of the query's words (a word only their note's introduction
-        holds counts in part: it sets the scene, such as who is speaking), damp introductions themselves
-        and sections without a moment."""
+        """Favour sections holding more of the query's words, more than in proportion (a word only their
+        note's introduction holds counts in part: it sets the scene, such as who is speaking); damp
+        introductions themselves and sections without a moment."""
         held = np.zeros(len(candidates), dtype=np.float32)
         intros = self._intro_of_note[self.index.section_note[candidates]]
         for term_id, weight in term_weights.items():
@@ -246,7 +249,7 @@ class Searcher:
                 inside = _holds(docs, candidates)
                 in_intro = _holds(docs, intros) & (intros >= 0)
                 held += weight * np.where(inside, 1.0, np.where(in_intro, INTRODUCTION_HELD, 0.0))
-        factors = held / sum(term_weights.values())
+        factors = (held / sum(term_weights.values())) ** COVERAGE_POWER
         factors[self.index.section_levels[candidates] == 0] *= INTRODUCTION_FACTOR
         factors[self.index.section_first_ts[candidates] < 0] *= NO_MOMENT_FACTOR
         return factors

@@ -131,3 +131,13 @@ def test_a_rare_word_beside_its_own_context_is_kept_as_typed(tmp_path: Path) -> 
     searcher = spelling_vault(tmp_path)
     assert searcher.read_query("bleu rouge").corrections == {}
     assert first(searcher, "bleu rouge") == ("metrics.md", "Scores")
+
+
+def test_a_section_holding_every_query_word_beats_one_repeating_some(tmp_path: Path) -> None:
+    anchor = '<a class="yt-timestamp" data-t="03:00">[03:00]</a>'
+    write(tmp_path, "all.md", f"---\ntitle: Hives\nvideoId: allvideo001\n---\n## Keeping\n\n"
+          f"Bees make honey from clover in spring; the hive needs care all year {anchor}.\n")
+    write(tmp_path, "some.md", f"---\ntitle: Hives\nvideoId: somevideo01\n---\n## Keeping\n\n"
+          f"{'Bees and honey, honey and bees. ' * 4}{anchor}.\n")
+    hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("bees honey clover")
+    assert [h.note for h in hits] == ["all.md", "some.md"]
