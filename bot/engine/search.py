@@ -23,9 +23,12 @@ NOTE_SHARE = 1.0  # how much of the note's own score each of its sections inheri
 CANDIDATES = 100  # sections reranked and de-duplicated per query
 INTRODUCTION_FACTOR = 0.6  # the text before the first heading summarises the note: rarely the answer
 INTRODUCTION_HELD = 0.25  # a query word found only in a section's note introduction counts this much
-# The share of query words a section holds, raised to this power, scales its score: a section holding
-# every word of the query should beat a longer one that repeats only some of them.
-COVERAGE_POWER = 1.5
+# The share of query words a section holds scales its score. A short query is keywords, each one a
+# thing the answer is about: a section holding them all should beat a longer one repeating only some,
+# so the share counts more than in proportion. A longer query is a question in prose, whose words the
+# answer need not all hold.
+KEYWORD_QUERY_TERMS = 6
+KEYWORD_COVERAGE_POWER = 1.5
 # An answer is a moment of a video: a section that cannot link to one (a channel's list of videos, a
 # note without timestamps) is a weaker answer than one that can.
 NO_MOMENT_FACTOR = 0.8
@@ -238,9 +241,9 @@ class Searcher:
         return [section_hit(self.index, i, by_section[i]) for i in self._distinct(top, limit)]
 
     def _rerank_factors(self, candidates: np.ndarray, term_weights: dict[int, float]) -> np.ndarray:
-        """Favour sections holding more of the query's words, more than in proportion (a word only their
-        note's introduction holds counts in part: it sets the scene, such as who is speaking); damp
-        introductions themselves and sections without a moment."""
+        """Favour sections holding more of the query's words, more than in proportion for keywords (a
+        word only their note's introduction holds counts in part: it sets the scene, such as who is
+        speaking); damp introductions themselves and sections without a moment."""
         held = np.zeros(len(candidates), dtype=np.float32)
         intros = self._intro_of_note[self.index.section_note[candidates]]
         for term_id, weight in term_weights.items():
@@ -249,7 +252,9 @@ class Searcher:
                 inside = _holds(docs, candidates)
                 in_intro = _holds(docs, intros) & (intros >= 0)
                 held += weight * np.where(inside, 1.0, np.where(in_intro, INTRODUCTION_HELD, 0.0))
-        factors = (held / sum(term_weights.values())) ** COVERAGE_POWER
+        factors = held / sum(term_weights.values())
+        if len(term_weights) <= KEYWORD_QUERY_TERMS:
+            factors **= KEYWORD_COVERAGE_POWER
         factors[self.index.section_levels[candidates] == 0] *= INTRODUCTION_FACTOR
         factors[self.index.section_first_ts[candidates] < 0] *= NO_MOMENT_FACTOR
         return factors
