@@ -244,14 +244,17 @@ class Searcher:
         """Favour sections holding more of the query's words, more than in proportion for keywords (a
         word only their note's introduction holds counts in part: it sets the scene, such as who is
         speaking); damp introductions themselves and sections without a moment."""
-        held = np.zeros(len(candidates), dtype=np.float32)
+        count = len(candidates)
+        held = np.zeros(count, dtype=np.float32)
         intros = self._intro_of_note[self.index.section_note[candidates]]
+        has_intro = intros >= 0
+        probes = np.concatenate((candidates, intros))  # one lookup per term for both
         for term_id, weight in term_weights.items():
             docs, _ = self.index.section_postings.of(term_id)
             if len(docs):
-                inside = _holds(docs, candidates)
-                in_intro = _holds(docs, intros) & (intros >= 0)
-                held += weight * np.where(inside, 1.0, np.where(in_intro, INTRODUCTION_HELD, 0.0))
+                found = _holds(docs, probes)
+                in_intro = found[count:] & has_intro
+                held += weight * np.where(found[:count], 1.0, INTRODUCTION_HELD * in_intro)
         factors = held / sum(term_weights.values())
         if len(term_weights) <= KEYWORD_QUERY_TERMS:
             factors **= KEYWORD_COVERAGE_POWER
