@@ -30,18 +30,22 @@ from bot.engine.search import RARE_DF, Searcher  # noqa: E402
 
 COMMON_USES = 20
 QUERY_WORDS = 5
-KEYBOARD = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+TRIES_PER_CASE = 50  # a small vault may hold few words fit for a case: give up drawing after this
+# the letter rows of a keyboard, and how far each is shifted right, in keys
+KEYBOARD = (("qwertyuiop", 0.0), ("asdfghjkl", 0.25), ("zxcvbnm", 0.75))
+KEYS = {key: (row, shift + at) for row, (keys, shift) in enumerate(KEYBOARD) for at, key in enumerate(keys)}
 
 
 def neighbours(letter: str) -> str:
-    for row_number, row in enumerate(KEYBOARD):
-        if letter in row:
-            at = row.index(letter)
-            near = row[max(at - 1, 0) : at + 2]
-            for other in KEYBOARD[max(row_number - 1, 0) : row_number + 2]:
-                near += other[max(at - 1, 0) : at + 2] if other is not row else ""
-            return near.replace(letter, "")
-    return ""
+    """The keys touching `letter`'s: beside it on its row, or overlapping it on the rows above and below."""
+    if letter not in KEYS:
+        return ""
+    row, x = KEYS[letter]
+    return "".join(
+        key
+        for key, (other_row, other_x) in KEYS.items()
+        if (other_row == row and abs(other_x - x) == 1) or (abs(other_row - row) == 1 and abs(other_x - x) < 1)
+    )
 
 
 def slip(word: str, rng: random.Random) -> str:
@@ -71,7 +75,9 @@ def section_df(searcher: Searcher, word: str) -> int:
 def slip_cases(searcher: Searcher, count: int, rng: random.Random) -> list[tuple[list[str], str, str]]:
     cases: list[tuple[list[str], str, str]] = []
     uses = searcher.index.surface_words
-    while len(cases) < count:
+    for _ in range(count * TRIES_PER_CASE):
+        if len(cases) == count:
+            break
         query = query_words(searcher, rng.randrange(searcher.index.section_count))
         targets = [w for w in query if w.isalpha() and len(w) >= 4 and uses.get(w, 0) >= COMMON_USES]
         if len(query) < 2 or not targets:
@@ -85,7 +91,9 @@ def slip_cases(searcher: Searcher, count: int, rng: random.Random) -> list[tuple
 
 def rare_cases(searcher: Searcher, count: int, rng: random.Random) -> list[tuple[list[str], str]]:
     cases: list[tuple[list[str], str]] = []
-    while len(cases) < count:
+    for _ in range(count * TRIES_PER_CASE):
+        if len(cases) == count:
+            break
         section = rng.randrange(searcher.index.section_count)
         query = query_words(searcher, section)
         rare = [
@@ -113,6 +121,9 @@ def main() -> None:
     searcher = Searcher(load_vault(args.corpus, args.cache).index)
     rng = random.Random(args.seed)
     slips, rares = slip_cases(searcher, args.cases, rng), rare_cases(searcher, args.cases, rng)
+    if not slips or not rares:
+        sys.exit(f"spelling: {args.corpus} holds too few words to make cases from")
+    print(f"{len(slips)} slips, {len(rares)} rare words, seed {args.seed}")
     for label, alone in (("with the rest of the query", False), ("the word alone", True)):
         fixed = sum(
             stem(read_as(searcher, [typed] if alone else query, typed)) == stem(meant) for query, typed, meant in slips
