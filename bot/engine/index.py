@@ -67,6 +67,7 @@ def analyze_note(note: Note) -> NoteTerms:
     for section in note.sections:
         heading = positions(terms(" ".join((*section.path, section.heading))))
         body_words = words(section.text)
+        surface.update(words(section.heading))  # a word only headings use can be misspelt too
         surface.update(body_words)
         tokens.extend(heading)
         tokens.append(SEPARATOR)

@@ -169,10 +169,11 @@ class NotesBot:
         query = limit_query(text)
         searcher = self.searcher_source()
         hits = searcher.search(query, RESULTS)
+        corrections = searcher.read_query(query).corrections
         if not hits:
-            return _nothing_found(searcher, query)
+            return nothing_found_message(query, searcher.suggest(query), corrections)
         position %= len(hits)
-        return answer_message(hits[position], query, position, len(hits))
+        return answer_message(hits[position], query, position, len(hits), corrections)
 
     # --- buttons ---
 
@@ -276,7 +277,10 @@ class NotesBot:
             return help_message()
         searcher = self.searcher_source()
         hits = searcher.search(query, 3)
-        return thread_answer(hits, query) if hits else _nothing_found(searcher, query)
+        corrections = searcher.read_query(query).corrections
+        if not hits:
+            return nothing_found_message(query, searcher.suggest(query), corrections)
+        return thread_answer(hits, query, corrections)
 
     def _topic(self) -> Hit | None:
         if self.today_topic is None:
@@ -319,10 +323,6 @@ def _log_failure(future: Future) -> None:
     error = future.exception()
     if error is not None:
         log.error("answering failed: %r", error, exc_info=error)
-
-
-def _nothing_found(searcher: Searcher, query: str) -> Message:
-    return nothing_found_message(query, searcher.suggest(query), searcher.read_query(query).corrections)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -146,6 +146,16 @@ def quote_query(query: str) -> str:
     return f"“{cut_at_word(escape_mrkdwn(' '.join(query.split())), QUERY_SHOWN_LIMIT)}”"
 
 
+def query_as_read(query: str, corrections: Mapping[str, str] | None = None) -> str:
+    """The quoted query, and how its misspelt words were read, if any were."""
+    return quote_query(query) + (f" (read as {_corrections(corrections)})" if corrections else "")
+
+
+def _corrections(corrections: Mapping[str, str]) -> str:
+    shown = list(corrections.items())[:5]
+    return ", ".join(f"{escape_mrkdwn(typed)} → *{escape_mrkdwn(read)}*" for typed, read in shown)
+
+
 def location(hit: Hit) -> str:
     """`Title › Parent › Heading`, escaped (the heading is omitted for a note's introduction)."""
     return _joined_path((hit.title, *hit.heading_path, hit.heading))
@@ -171,7 +181,9 @@ def read_result_value(value: str) -> tuple[str, int]:
     return data["q"], data["i"]
 
 
-def answer_message(hit: Hit, query: str, position: int = 0, count: int = 1) -> Message:
+def answer_message(
+    hit: Hit, query: str, position: int = 0, count: int = 1, corrections: Mapping[str, str] | None = None
+) -> Message:
     """The answer to `/notes`: where, the excerpt, the watch link, and share / next / dismiss buttons."""
     value = result_value(query, position)
     buttons = [
@@ -180,7 +192,7 @@ def answer_message(hit: Hit, query: str, position: int = 0, count: int = 1) -> M
     if count > 1:
         buttons.append(ButtonElement(text="Next match", action_id=NEXT_ACTION, value=value))
     buttons.append(ButtonElement(text="Dismiss", action_id=DISMISS_ACTION, value=value))
-    footer = f"Match {position + 1} of {count} for {quote_query(query)}"
+    footer = f"Match {position + 1} of {count} for {query_as_read(query, corrections)}"
     blocks = [*_hit_blocks(hit, footer), feedback_block(value), ActionsBlock(elements=buttons)]
     return _message(_hit_fallback(hit), blocks)
 
@@ -213,10 +225,10 @@ def shared_message(hit: Hit, user_id: str) -> Message:
     return _message(f"{sharer} shared: {_hit_fallback(hit)}", blocks)
 
 
-def thread_answer(hits: Sequence[Hit], query: str) -> Message:
+def thread_answer(hits: Sequence[Hit], query: str, corrections: Mapping[str, str] | None = None) -> Message:
     """The answer to a mention or a DM: the top hit in full and the next two as short links."""
     top, more = hits[0], hits[1:3]
-    blocks: list[Block] = _hit_blocks(top, f"Best match for {quote_query(query)}")
+    blocks: list[Block] = _hit_blocks(top, f"Best match for {query_as_read(query, corrections)}")
     if more:
         lines = "\n".join(f"• {_short_link(hit)}" for hit in more)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Also:*\n{lines}")))
@@ -253,12 +265,11 @@ def _hit_fallback(hit: Hit) -> str:
 # --- Other replies ------------------------------------------------------------------------------
 
 
-def nothing_found_message(query: str, suggestions: Sequence[str], corrections: dict[str, str]) -> Message:
+def nothing_found_message(query: str, suggestions: Sequence[str], corrections: Mapping[str, str]) -> Message:
     """A friendly nothing-found reply with what might work instead: close headings and corrected words."""
     lines = [f"Nothing found for {quote_query(query)}."]
     if corrections:
-        fixed = ", ".join(f"{escape_mrkdwn(k)} → *{escape_mrkdwn(v)}*" for k, v in list(corrections.items())[:5])
-        lines.append(f"I read: {fixed}")
+        lines.append(f"I read: {_corrections(corrections)}")
     if suggestions:
         lines.append("Close headings you could try:")
         lines.extend(f"• {cut_at_word(escape_mrkdwn(s), 200)}" for s in suggestions[:5])

@@ -158,6 +158,12 @@ class TestAnswer:
         assert "Applications of deep learning" in message["text"]
         assert_within_limits(message)
 
+    def test_says_how_misspelt_words_were_read_escaped(self):
+        message = answer_message(make_hit(), "computr <!here>", 0, 2, {"computr": "computer", "x<y": "x"})
+        context = message["blocks"][2]["elements"][0]["text"]
+        assert "Match 1 of 2 for “computr &lt;!here&gt;” (read as computr → *computer*, x&lt;y → *x*)" in context
+        assert "read as" not in answer_message(make_hit(), "computer", 0, 2, {})["blocks"][2]["elements"][0]["text"]
+
     def test_buttons_share_next_and_dismiss_carry_the_query_and_position(self):
         message = answer_message(make_hit(), "computer vision", 1, 3)
         buttons = message["blocks"][-1]["elements"]
@@ -200,6 +206,11 @@ class TestThreadAnswer:
         assert "Section 4" not in texts
         assert all(b["type"] != "actions" for b in message["blocks"])
         assert_within_limits(message)
+
+    def test_says_how_misspelt_words_were_read(self):
+        message = thread_answer([make_hit()], "computr vison", {"computr": "computer", "vison": "vision"})
+        context = message["blocks"][2]["elements"][0]["text"]
+        assert "Best match for “computr vison” (read as computr → *computer*, vison → *vision*)" in context
 
 
 class TestOtherReplies:

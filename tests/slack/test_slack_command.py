@@ -55,10 +55,17 @@ def test_a_hit_answers_with_the_section_and_a_link_to_its_moment(slack, fake_sla
 
 
 def test_nothing_found_says_so_with_suggestions(slack, fake_slack):
-    slack.command("robotcs")
+    slack.command("obotics")  # a slip on the first letter is past correcting, not past suggesting
     text = texts_of(fake_slack.wait_for("response_url")[0])
-    assert "Nothing found for “robotcs”" in text
+    assert "Nothing found for “obotics”" in text
     assert "• Computer Vision and Robotics" in text
+
+
+def test_an_answer_says_how_misspelt_words_were_read(slack, fake_slack):
+    slack.command("computr robotcs")
+    text = texts_of(fake_slack.wait_for("response_url")[0])
+    assert "Computer Vision and Robotics" in text
+    assert "for “computr robotcs” (read as computr → *computer*, robotcs → *robotics*)" in text
 
 
 def test_channel_ping_in_a_query_is_escaped(slack, fake_slack):

@@ -27,6 +27,13 @@ def test_a_mention_is_answered_in_a_thread_on_the_message(slack, fake_slack):
     assert "Best match for “how do self-driving cars handle occlusion?”" in footer  # the mention is stripped
 
 
+def test_a_mention_with_a_typo_says_how_it_was_read(slack, fake_slack):
+    mention(slack, "what about robotcs?")
+    [post] = fake_slack.wait_for("chat.postMessage")
+    footer = post.body["blocks"][2]["elements"][0]["text"]
+    assert "Best match for “what about robotcs?” (read as robotcs → *robotics*)" in footer
+
+
 def test_a_mention_answers_with_the_top_hit_and_the_next_two_as_links(slack, fake_slack):
     mention(slack, "deep learning")
     [post] = fake_slack.wait_for("chat.postMessage")
