@@ -215,6 +215,8 @@ class Searcher:
         fit = float(np.log(len(notes) / total))
         for other in context - {term_id}:
             other_notes, _ = self.index.note_postings.of(other)
+            if not len(other_notes):
+                continue
             chance = len(other_notes) / total
             shared = int(np.count_nonzero(_holds(other_notes, notes))) if len(notes) else 0
             fit += float(np.log((shared + CONTEXT_PRIOR * chance) / (len(notes) + CONTEXT_PRIOR) / chance))
