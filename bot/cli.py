@@ -95,9 +95,13 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         print("notesbot search: give a query, or --batch to read queries from stdin", file=sys.stderr)
         return 2
     hits = searcher.search(query, args.limit)
+    corrections = searcher.read_query(query).corrections
     if args.json:
-        print(json.dumps({"query": query, "hits": [_hit_json(h) for h in hits]}, ensure_ascii=False, indent=2))
+        found = {"query": query, "corrections": corrections, "hits": [_hit_json(h) for h in hits]}
+        print(json.dumps(found, ensure_ascii=False, indent=2))
         return 0
+    if corrections:
+        print("Read as: " + ", ".join(f"{typed} → {read}" for typed, read in corrections.items()) + "\n")
     if not hits:
         suggestions = searcher.suggest(query)
         print(f"Nothing found for {query!r}." + (f" Try: {'; '.join(suggestions)}" if suggestions else ""))

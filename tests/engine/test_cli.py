@@ -34,6 +34,14 @@ def test_search_json_gives_hits_as_data(tmp_path: Path) -> None:
     assert hit["timestamp"] == 2280 and hit["url"].endswith("t=2280s")
 
 
+def test_search_says_how_misspelt_words_were_read(tmp_path: Path) -> None:
+    result = notesbot("search", "computr vison", "--limit", "1", cache=tmp_path)
+    assert result.stdout.startswith("Read as: computr → computer, vison → vision\n")
+    assert "Computer Vision and Robotics" in result.stdout
+    as_json = json.loads(notesbot("search", "computr vison", "--json", cache=tmp_path).stdout)
+    assert as_json["corrections"] == {"computr": "computer", "vison": "vision"}
+
+
 def test_batch_answers_one_json_line_per_query_line(tmp_path: Path) -> None:
     result = notesbot(
         "search", "--batch", "--notes", str(VAULT), "--limit", "3",
