@@ -94,8 +94,8 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     if not query.strip():
         print("notesbot search: give a query, or --batch to read queries from stdin", file=sys.stderr)
         return 2
-    hits = searcher.search(query, args.limit)
-    corrections = searcher.read_query(query).corrections
+    reading = searcher.read_query(query)
+    hits, corrections = searcher.search_terms(reading, args.limit), reading.corrections
     if args.json:
         found = {"query": query, "corrections": corrections, "hits": [_hit_json(h) for h in hits]}
         print(json.dumps(found, ensure_ascii=False, indent=2))

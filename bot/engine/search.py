@@ -63,6 +63,7 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class QueryTerms:
+    query: str  # as typed
     terms: dict[int, float]  # term id -> weight
     sequence: tuple[int, ...]  # term ids in the order of the query, for phrase matching
     corrections: dict[str, str]  # query word -> the word it was read as
@@ -184,7 +185,7 @@ class Searcher:
             weights[term_id] = weights.get(term_id, 0.0) + 1.0
         for term_id in alternatives:
             weights[term_id] = weights.get(term_id, 0.0) + ALTERNATIVE_WEIGHT
-        return QueryTerms(weights, tuple(sequence), corrections)
+        return QueryTerms(query, weights, tuple(sequence), corrections)
 
     def _spelling(
         self, word: str, term_id: int | None, candidates: list[tuple[str, int]], context: set[int]
@@ -226,7 +227,11 @@ class Searcher:
         return self.index.vocabulary.get(stem(word))
 
     def search(self, query: str, limit: int = 5) -> list[Hit]:
-        query_terms = self.read_query(query)
+        """The best `limit` sections for `query`, best first."""
+        return self.search_terms(self.read_query(query), limit)
+
+    def search_terms(self, query_terms: QueryTerms, limit: int = 5) -> list[Hit]:
+        """`search` for a query already read, for callers that also show how it was read."""
         if not query_terms.terms or limit <= 0:
             return []
         matched, scores = self._scores(query_terms.terms)

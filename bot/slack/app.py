@@ -168,8 +168,8 @@ class NotesBot:
         """The ephemeral answer to a query: its hit at `position` (cycling), or nothing found."""
         query = limit_query(text)
         searcher = self.searcher_source()
-        hits = searcher.search(query, RESULTS)
-        corrections = searcher.read_query(query).corrections
+        reading = searcher.read_query(query)
+        hits, corrections = searcher.search_terms(reading, RESULTS), reading.corrections
         if not hits:
             return nothing_found_message(query, searcher.suggest(query), corrections)
         position %= len(hits)
@@ -276,8 +276,8 @@ class NotesBot:
         if not query:
             return help_message()
         searcher = self.searcher_source()
-        hits = searcher.search(query, 3)
-        corrections = searcher.read_query(query).corrections
+        reading = searcher.read_query(query)
+        hits, corrections = searcher.search_terms(reading, 3), reading.corrections
         if not hits:
             return nothing_found_message(query, searcher.suggest(query), corrections)
         return thread_answer(hits, query, corrections)

@@ -27,7 +27,7 @@ from slack_bolt.listener.listener_start_handler import ListenerStartHandler
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.engine.search import Hit, Searcher
+from bot.engine.search import Hit, QueryTerms, Searcher
 from bot.metrics import Metrics, RequestRecord, log_request, new_request_id
 from bot.storage import queries
 
@@ -234,15 +234,18 @@ class _ObservedPool(Executor):
 
 
 class _ObservedSearcher:
-    """A Searcher whose `search` reports to the observer; everything else is the inner searcher's."""
+    """A Searcher whose searches report to the observer; everything else is the inner searcher's."""
 
     def __init__(self, inner: Searcher, observer: Observer) -> None:
         self._inner = inner
         self._observer = observer
 
     def search(self, query: str, limit: int = 5) -> list[Hit]:
-        hits = self._inner.search(query, limit)
-        self._observer._searched(query, hits)
+        return self.search_terms(self._inner.read_query(query), limit)
+
+    def search_terms(self, query_terms: QueryTerms, limit: int = 5) -> list[Hit]:
+        hits = self._inner.search_terms(query_terms, limit)
+        self._observer._searched(query_terms.query, hits)
         return hits
 
     def __getattr__(self, name: str) -> Any:
