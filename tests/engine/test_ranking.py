@@ -3,7 +3,10 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bot.engine.analysis import stem, words
 from bot.engine.index_cache import load_vault
 from bot.engine.search import Searcher
 
@@ -141,3 +144,19 @@ def test_a_section_holding_every_query_word_beats_one_repeating_some(tmp_path: P
           f"{'Bees and honey, honey and bees. ' * 4}{anchor}.\n")
     hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("bees honey clover")
     assert [h.note for h in hits] == ["all.md", "some.md"]
+
+
+VAULT_LIKE_WORDS = st.sampled_from(["sourdouhg", "startr", "perceptoin", "lidar", "poker", "bleu", "the"])
+QUERY_TEXT = st.lists(st.one_of(VAULT_LIKE_WORDS, st.text(max_size=12)), max_size=8).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(QUERY_TEXT)
+def test_any_query_reads_as_vault_words_and_searches_without_raising(searcher: Searcher, query: str) -> None:
+    reading = searcher.read_query(query)
+    typed = set(words(query))
+    for word, read_as in reading.corrections.items():
+        assert word in typed
+        assert stem(read_as) in searcher.index.vocabulary
+    assert set(reading.sequence) <= set(reading.terms)
+    assert searcher.search_terms(reading, 3) == searcher.search(query, 3)
