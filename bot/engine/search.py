@@ -196,6 +196,8 @@ class Searcher:
         the query's other words share a note with it than chance would have it. So "theorm" beside
         "godel" reads as "theorem", not the commoner "theory"; "bleu" beside "rouge" stays "bleu".
         """
+        if not candidates:
+            return None  # nothing to weigh the word as typed against
         choices = [(self._term_id(choice), distance, choice) for choice, distance in candidates]
         if term_id is not None:
             choices.append((term_id, 0, None))

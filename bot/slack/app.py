@@ -168,8 +168,7 @@ class NotesBot:
         """The ephemeral answer to a query: its hit at `position` (cycling), or nothing found."""
         query = limit_query(text)
         searcher = self.searcher_source()
-        reading = searcher.read_query(query)
-        hits, corrections = searcher.search_terms(reading, RESULTS), reading.corrections
+        hits, corrections = _search(searcher, query, RESULTS)
         if not hits:
             return nothing_found_message(query, searcher.suggest(query), corrections)
         position %= len(hits)
@@ -276,8 +275,7 @@ class NotesBot:
         if not query:
             return help_message()
         searcher = self.searcher_source()
-        reading = searcher.read_query(query)
-        hits, corrections = searcher.search_terms(reading, 3), reading.corrections
+        hits, corrections = _search(searcher, query, 3)
         if not hits:
             return nothing_found_message(query, searcher.suggest(query), corrections)
         return thread_answer(hits, query, corrections)
@@ -323,6 +321,12 @@ def _log_failure(future: Future) -> None:
     error = future.exception()
     if error is not None:
         log.error("answering failed: %r", error, exc_info=error)
+
+
+def _search(searcher: Searcher, query: str, limit: int) -> tuple[list[Hit], dict[str, str]]:
+    """The hits for `query` and how its misspelt words were read, reading it once."""
+    reading = searcher.read_query(query)
+    return searcher.search_terms(reading, limit), reading.corrections
 
 
 @contextmanager
