@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 
 import Stemmer
@@ -49,18 +51,54 @@ def normalize(text: str) -> str:
 def words(text: str) -> list[str]:
     """The content words of a text, unstemmed, in order (stopwords and noise removed); a hyphenated
     compound gives its parts, then the parts joined, so "pass-through" also matches "passthrough"."""
-    found = []
     text = normalize(text)
     if "-" in text:
         text = _COMPOUND.sub(_with_joined, text)
-    for word in _WORD.findall(text):
-        word = word.replace(".", "")
-        if word.endswith("'s"):
-            word = word[:-2]
-        if word in STOPWORDS or _is_noise(word):
+    return [word for raw in _WORD.findall(text) if (word := _content_word(raw))]
+
+
+def query_words(text: str, solid_weight: float) -> list[tuple[str, float]]:
+    """`words` of a query, each with its weight in it. A hyphenated compound is one word of the query,
+    however many parts it has: its parts share one word's weight, and the compound written solid
+    (searched beside them) weighs `solid_weight`, so "self-hosting" counts no more than "agents"."""
+    text = normalize(text)
+    # the text as `words` reads it, and where each compound, its solid form and the plain text after
+    # them start in it: a word's place among these boundaries says which of the three it is
+    boundaries: list[int] = []
+    if "-" in text:
+        extended, at = "", 0
+        for match in _COMPOUND.finditer(text):
+            extended += text[at : match.start()]
+            solid = match.group(0).replace("-", "")
+            boundaries += [len(extended), len(extended) + len(match.group(0)) + 1]
+            extended += f"{match.group(0)} {solid}"
+            boundaries.append(len(extended))
+            at = match.end()
+        text = extended + text[at:]
+    read = [(_content_word(m.group(0)), bisect.bisect_right(boundaries, m.start()) - 1) for m in _WORD.finditer(text)]
+    written = Counter(place for _, place in read if place % 3 == 0)
+    kept = Counter(place for word, place in read if word and place % 3 == 0)
+    weighed = []
+    for word, place in read:
+        if not word:
             continue
-        found.append(word.replace("'", ""))
-    return found
+        if place < 0 or place % 3 == 2:
+            weighed.append((word, 1.0))  # a word of its own
+        elif place % 3 == 0:
+            weighed.append((word, 1 / kept[place]))
+        else:  # the solid form: only an alternative where the parts kept say all it says ("gpt-4" drops 4)
+            weighed.append((word, solid_weight if kept[place - 1] == written[place - 1] else 1.0))
+    return weighed
+
+
+def _content_word(raw: str) -> str | None:
+    """A word as the index holds it, or None for a stopword or noise."""
+    word = raw.replace(".", "")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if word in STOPWORDS or _is_noise(word):
+        return None
+    return word.replace("'", "")
 
 
 def _with_joined(match: re.Match[str]) -> str:

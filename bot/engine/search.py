@@ -15,7 +15,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.engine.analysis import normalize, stem, words
+from bot.engine.analysis import normalize, query_words, stem
 from bot.engine.index import SearchIndex
 from bot.engine.parsing import video_url
 
@@ -37,7 +37,8 @@ PHRASE_BONUS = 0.5  # a section holding all of the query's adjacent word pairs s
 MIN_KNOWN_DF = 3  # a word found in fewer sections than this may well be a typo
 RARE_DF = 20  # a word in fewer sections than this may still be a common misspelling ...
 MISSPELLING_RATIO = 30  # ... of a word this many times more frequent
-ALTERNATIVE_WEIGHT = 0.5  # weight of the common word searched beside a rare one
+# weight of a word searched beside one of the query's: a commoner spelling, a compound written solid
+ALTERNATIVE_WEIGHT = 0.5
 SPELLING_CANDIDATES = 8  # closest words weighed as what a misspelt word meant
 EDIT_COST = 4.0  # log-odds against each edit: most words are typed as meant
 CONTEXT_PRIOR = 3.0  # notes' worth of chance co-occurrence a context fit starts from
@@ -157,13 +158,13 @@ class Searcher:
 
     def read_query(self, query: str) -> QueryTerms:
         """The query's terms, with words the vault does not know read as the close words it does."""
-        query_words = words(query)
-        term_ids = [self._term_id(word) for word in query_words]
+        weighed = query_words(query, solid_weight=ALTERNATIVE_WEIGHT)
+        term_ids = [self._term_id(word) for word, _ in weighed]
         known = {t for t in term_ids if t is not None}
         corrections: dict[str, str] = {}
         sequence: list[int] = []
-        alternatives: list[int] = []
-        for word, term_id in zip(query_words, term_ids, strict=True):
+        weights: dict[int, float] = {}
+        for (word, weight), term_id in zip(weighed, term_ids, strict=True):
             df = self._section_df[term_id] if term_id is not None else 0
             if df < MIN_KNOWN_DF:
                 fixed = self._spelling(word, term_id, self.speller.candidates(word), known - {term_id})
@@ -175,16 +176,12 @@ class Searcher:
                 uses = self.index.surface_words.get(word, 0)
                 candidates = self.speller.candidates(word, at_least=uses * MISSPELLING_RATIO, max_edits=1)
                 fixed = self._spelling(word, term_id, candidates, known - {term_id})
-                if fixed is not None and self._term_id(fixed) != term_id:
+                if fixed is not None and (alternative := self._term_id(fixed)) != term_id:
                     corrections[word] = fixed
-                    alternatives.append(self._term_id(fixed))
+                    weights[alternative] = weights.get(alternative, 0.0) + ALTERNATIVE_WEIGHT * weight
             if term_id is not None:
                 sequence.append(term_id)
-        weights: dict[int, float] = {}
-        for term_id in sequence:
-            weights[term_id] = weights.get(term_id, 0.0) + 1.0
-        for term_id in alternatives:
-            weights[term_id] = weights.get(term_id, 0.0) + ALTERNATIVE_WEIGHT
+                weights[term_id] = weights.get(term_id, 0.0) + weight
         return QueryTerms(query, weights, tuple(sequence), corrections)
 
     def _spelling(

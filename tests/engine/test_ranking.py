@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.engine.analysis import stem, words
+from bot.engine.analysis import query_words, stem, words
 from bot.engine.index_cache import load_vault
 from bot.engine.search import Searcher
 
@@ -144,6 +144,36 @@ def test_a_section_holding_every_query_word_beats_one_repeating_some(tmp_path: P
           f"{'Bees and honey, honey and bees. ' * 4}{anchor}.\n")
     hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("bees honey clover")
     assert [h.note for h in hits] == ["all.md", "some.md"]
+
+
+def test_a_hyphenated_word_counts_as_one_word_of_the_query(tmp_path: Path) -> None:
+    """"self-hosting" is searched as its parts and written solid, yet weighs what "agents" weighs: the
+    section holding two of the query's words beats the one holding only the compound."""
+    anchor = '<a class="yt-timestamp" data-t="04:00">[04:00]</a>'
+    write(tmp_path, "hosting.md", f"---\ntitle: Servers\nvideoId: hostvideo01\n---\n## Hosting\n\n"
+          f"Self-hosting, and more self-hosting {anchor}.\n")
+    write(tmp_path, "agents.md", f"---\ntitle: Servers\nvideoId: agentvideo1\n---\n## Agents\n\n"
+          f"Agents and their costs {anchor}.\n")
+    searcher = Searcher(load_vault(tmp_path, cache_root=None).index)
+    assert [h.note for h in searcher.search("self-hosting agents costs")] == ["agents.md", "hosting.md"]
+
+
+QUERY_PIECES = st.sampled_from(["self", "-", "hosting", "gpt", "4", "the", "'s", " ", ".", "x"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(QUERY_PIECES, max_size=12).map("".join))
+def test_query_words_are_the_words_of_the_query_and_a_compound_weighs_one_word(query: str) -> None:
+    weighed = query_words(query, solid_weight=0.5)
+    assert [word for word, _ in weighed] == words(query)
+    assert all(0 < weight <= 1 for _, weight in weighed)
+
+
+def test_a_compound_written_solid_is_an_alternative_unless_it_says_more_than_its_parts() -> None:
+    assert query_words("self-hosting agents", solid_weight=0.5) == [
+        ("self", 0.5), ("hosting", 0.5), ("selfhosting", 0.5), ("agents", 1.0)
+    ]
+    assert query_words("gpt-4 vs o1", solid_weight=0.5) == [("gpt", 1.0), ("gpt4", 1.0), ("vs", 1.0), ("o1", 1.0)]
 
 
 VAULT_LIKE_WORDS = st.sampled_from(["sourdouhg", "startr", "perceptoin", "lidar", "poker", "bleu", "the"])
