@@ -62,19 +62,19 @@ def query_words(text: str, solid_weight: float) -> list[tuple[str, float]]:
     however many parts it has: its parts share one word's weight, and the compound written solid
     (searched beside them) weighs `solid_weight`, so "self-hosting" counts no more than "agents"."""
     text = normalize(text)
+    if "-" not in text:
+        return [(word, 1.0) for word in words(text)]
     # the text as `words` reads it, and where each compound, its solid form and the plain text after
     # them start in it: a word's place among these boundaries says which of the three it is
     boundaries: list[int] = []
-    if "-" in text:
-        extended, at = "", 0
-        for match in _COMPOUND.finditer(text):
-            extended += text[at : match.start()]
-            solid = match.group(0).replace("-", "")
-            boundaries += [len(extended), len(extended) + len(match.group(0)) + 1]
-            extended += f"{match.group(0)} {solid}"
-            boundaries.append(len(extended))
-            at = match.end()
-        text = extended + text[at:]
+    extended, at = "", 0
+    for match in _COMPOUND.finditer(text):
+        extended += text[at : match.start()]
+        boundaries += [len(extended), len(extended) + len(match.group(0)) + 1]
+        extended += _with_joined(match)
+        boundaries.append(len(extended))
+        at = match.end()
+    text = extended + text[at:]
     read = [(_content_word(m.group(0)), bisect.bisect_right(boundaries, m.start()) - 1) for m in _WORD.finditer(text)]
     written = Counter(place for _, place in read if place % 3 == 0)
     kept = Counter(place for word, place in read if word and place % 3 == 0)
