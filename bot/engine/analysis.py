@@ -13,8 +13,10 @@ import Stemmer
 # Words (letters and digits, with inner apostrophes or dots as in "don't" and "u.s"); timestamp
 # labels such as "[38:00]" yield only digits, which `_is_noise` drops.
 _WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*")
-# "pass-through", "self-driving": the parts are words, and so is the whole written solid
-_COMPOUND = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
+# "pass-through", "self-driving", "R&D", "AT&T": the parts are words, and so is the whole written solid
+# (the only form that keeps "AT&T", whose parts are stopwords)
+_COMPOUND = re.compile(r"[^\W_]+(?:[-&][^\W_]+)+")
+_JOINERS = str.maketrans("", "", "-&")
 
 STOPWORDS = frozenset(
     """
@@ -49,20 +51,21 @@ def normalize(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The content words of a text, unstemmed, in order (stopwords and noise removed); a hyphenated
-    compound gives its parts, then the parts joined, so "pass-through" also matches "passthrough"."""
+    """The content words of a text, unstemmed, in order (stopwords and noise removed); a compound joined
+    by hyphens or ampersands gives its parts, then the parts joined, so "pass-through" also matches
+    "passthrough" and "R&D" is "rd" as well as "r" and "d"."""
     text = normalize(text)
-    if "-" in text:
+    if _has_joiner(text):
         text = _COMPOUND.sub(_with_joined, text)
     return [word for raw in _WORD.findall(text) if (word := _content_word(raw))]
 
 
 def query_words(text: str, solid_weight: float) -> list[tuple[str, float]]:
-    """`words` of a query, each with its weight in it. A hyphenated compound is one word of the query,
+    """`words` of a query, each with its weight in it. A compound ("self-hosting") is one word of the query,
     however many parts it has: its parts share one word's weight, and the compound written solid
     (searched beside them) weighs `solid_weight`, so "self-hosting" counts no more than "agents"."""
     text = normalize(text)
-    if "-" not in text:
+    if not _has_joiner(text):
         return [(word, 1.0) for word in words(text)]
     # the text as `words` reads it, and where each compound, its solid form and the plain text after
     # them start in it: a word's place among these boundaries says which of the three it is
@@ -101,8 +104,12 @@ def _content_word(raw: str) -> str | None:
     return word.replace("'", "")
 
 
+def _has_joiner(text: str) -> bool:
+    return "-" in text or "&" in text
+
+
 def _with_joined(match: re.Match[str]) -> str:
-    return f"{match.group(0)} {match.group(0).replace('-', '')}"
+    return f"{match.group(0)} {match.group(0).translate(_JOINERS)}"
 
 
 def terms(text: str) -> list[str]:

@@ -158,7 +158,18 @@ def test_a_hyphenated_word_counts_as_one_word_of_the_query(tmp_path: Path) -> No
     assert [h.note for h in searcher.search("self-hosting agents costs")] == ["agents.md", "hosting.md"]
 
 
-QUERY_PIECES = st.sampled_from(["self", "-", "hosting", "gpt", "4", "the", "'s", " ", ".", "x"])
+def test_a_name_joined_by_an_ampersand_is_searchable_though_its_parts_are_stopwords(tmp_path: Path) -> None:
+    anchor = '<a class="yt-timestamp" data-t="05:00">[05:00]</a>'
+    write(tmp_path, "telecom.md", f"---\ntitle: Telecoms\nvideoId: televideo01\n---\n## Carriers\n\n"
+          f"AT&T bought Time Warner {anchor}.\n")
+    write(tmp_path, "lab.md", f"---\ntitle: Labs\nvideoId: labvideo001\n---\n## Spending\n\n"
+          f"Spending on R&D doubled {anchor}.\n")
+    searcher = Searcher(load_vault(tmp_path, cache_root=None).index)
+    assert [h.note for h in searcher.search("at&t")] == ["telecom.md"]
+    assert first(searcher, "r&d spending") == ("lab.md", "Spending")
+
+
+QUERY_PIECES = st.sampled_from(["self", "-", "&", "hosting", "gpt", "4", "the", "at", "'s", " ", ".", "x"])
 
 
 @settings(max_examples=300, deadline=None)
