@@ -162,7 +162,7 @@ class NotesBot:
             elif first.lower() == "digest" and self.digest_command is not None:
                 self.digest_command(rest, command, reply)
             else:
-                reply(self.answer(text))
+                reply(self.answer(query_from_slack_text(text)))
 
     def answer(self, text: str, position: int = 0) -> Message:
         """The ephemeral answer to a query: its hit at `position` (cycling), or nothing found."""
@@ -271,7 +271,7 @@ class NotesBot:
 
     def conversation_answer(self, text: str) -> Message:
         """The answer to a mention or a DM (Slack-encoded `text`): top hit and two more, or help."""
-        query = limit_query(query_from_event_text(text))
+        query = limit_query(query_from_slack_text(text))
         if not query:
             return help_message()
         searcher = self.searcher_source()
@@ -374,9 +374,10 @@ def limit_query(text: str) -> str:
     return head[:space] if space > 0 else text[:MAX_QUERY_CHARS]
 
 
-def query_from_event_text(text: str) -> str:
-    """The question in a message as Slack encodes it: mentions dropped, links reduced to their labels,
-    entities decoded (the answer escapes whatever it quotes again)."""
+def query_from_slack_text(text: str) -> str:
+    """The query in a message or slash command as Slack encodes it: mentions dropped, links reduced to
+    their labels, entities decoded, so "R&amp;D" is read as typed (the answer escapes whatever it quotes
+    again)."""
     text = _SLACK_MENTION.sub(" ", text)
     text = _SLACK_LABELLED.sub(r"\1", text)
     text = _SLACK_BARE.sub(r"\1", text)

@@ -69,10 +69,18 @@ def test_an_answer_says_how_misspelt_words_were_read(slack, fake_slack):
 
 
 def test_channel_ping_in_a_query_is_escaped(slack, fake_slack):
-    slack.command("<!channel> <https://evil.example|click> zzqx")
+    # typed literally, Slack sends them encoded; "@here" picked from the menu comes as Slack's own ping
+    slack.command("&lt;!channel&gt; &lt;https://evil.example|click&gt; <!here> zzqx")
     text = texts_of(fake_slack.wait_for("response_url")[0])
-    assert "&lt;!channel&gt; &lt;https://evil.example|click&gt;" in text
+    assert "for “&lt;!channel&gt; &lt;https://evil.example|click&gt; zzqx”" in text
+    assert "<!here>" not in text
     assert only_bot_links(text)
+
+
+def test_a_query_is_read_as_typed_not_as_slack_encodes_it(slack, fake_slack):
+    slack.command("zzqx R&amp;D")
+    text = texts_of(fake_slack.wait_for("response_url")[0])
+    assert "Nothing found for “zzqx R&amp;D”" in text  # "R&D", escaped once for mrkdwn
 
 
 def test_pings_and_links_inside_a_note_are_escaped(slack, fake_slack):

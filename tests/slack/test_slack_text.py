@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from bot.slack.app import MAX_QUERY_CHARS, limit_query, query_from_event_text
+from bot.slack.app import MAX_QUERY_CHARS, limit_query, query_from_slack_text
 
 
 def test_mentions_and_special_mentions_are_dropped():
-    assert query_from_event_text("<@UBOT0001> what is <!here> occlusion <@U123|bob>?") == "what is occlusion ?"
+    assert query_from_slack_text("<@UBOT0001> what is <!here> occlusion <@U123|bob>?") == "what is occlusion ?"
 
 
 def test_links_and_channels_become_their_labels_and_entities_are_decoded():
     text = "see <https://example.com|this page> and <#C123|general> or <https://x.example> &lt;b&gt; &amp;"
-    assert query_from_event_text(text) == "see this page and general or https://x.example <b> &"
+    assert query_from_slack_text(text) == "see this page and general or https://x.example <b> &"
 
 
 def test_a_long_query_is_cut_at_a_word():
