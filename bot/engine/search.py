@@ -21,6 +21,7 @@ from bot.engine.parsing import video_url
 
 NOTE_SHARE = 1.0  # how much of the note's own score each of its sections inherits
 CANDIDATES = 100  # sections reranked and de-duplicated per query
+MERGE_BELOW_SHARE = 8  # posting lists together shorter than 1/8 of the sections are merged, not scanned for
 INTRODUCTION_FACTOR = 0.6  # the text before the first heading summarises the note: rarely the answer
 INTRODUCTION_HELD = 0.25  # a query word found only in a section's note introduction counts this much
 # The share of query words a section holds scales its score. A short query is keywords, each one a
@@ -74,17 +75,16 @@ class Speller:
     """Corrects query words against the words of the vault, favouring the common ones."""
 
     def __init__(self, surface_words: dict[str, int]) -> None:
-        # Buckets by first letter and length: a slip rarely hits the first letter, so only the words
-        # sharing it are candidates (a few hundred, not the whole vocabulary: a miss costs little).
-        # A second set of buckets holds only the common words, for when only a common word will do.
-        self._buckets: dict[tuple[bool, str, int], tuple[list[str], list[int]]] = {}
+        # Words grouped by first letter: a slip rarely hits the first letter, so only the words sharing
+        # it are candidates (a few thousand, not the whole vocabulary: a miss costs little). A second
+        # set of groups holds only the common words, for when only a common word will do.
         least = MIN_SPELLING_COUNT if sum(surface_words.values()) > SMALL_VAULT_WORDS else 1
+        grouped: dict[tuple[bool, str], list[tuple[int, str, int]]] = {}
         for word, count in surface_words.items():
             if count >= least and word.isalpha():
                 for common in {False, count > MISSPELLING_RATIO}:
-                    bucket = self._buckets.setdefault((common, word[0], len(word)), ([], []))
-                    bucket[0].append(word)
-                    bucket[1].append(count)
+                    grouped.setdefault((common, word[0]), []).append((len(word), word, count))
+        self._groups = {key: _SpellingGroup.of(sorted(entries)) for key, entries in grouped.items()}
 
     def candidates(self, word: str, at_least: int = 0, max_edits: int = 2) -> list[tuple[str, int]]:
         """The closest words used more than `at_least` times, within one edit (`max_edits` for longer
@@ -95,16 +95,50 @@ class Speller:
         if not word:
             return []
         max_edits = 1 if len(word) <= 5 else max_edits
+        group = self._groups.get((at_least >= MISSPELLING_RATIO, word[0]))
+        if group is None:
+            return []
         found: list[tuple[int, int, str]] = []
-        common = at_least >= MISSPELLING_RATIO
-        for length in range(len(word) - max_edits, len(word) + max_edits + 1):
-            choices, counts = self._buckets.get((common, word[0], length), ((), ()))
-            for choice, distance, position in process.extract_iter(
-                word, choices, scorer=OSA.distance, score_cutoff=max_edits
-            ):
-                if counts[position] > at_least and choice != word:
-                    found.append((distance, -counts[position], choice))
+        for position in group.near(word, at_least, max_edits):
+            choice = group.words[position]
+            distance = OSA.distance(word, choice, score_cutoff=max_edits)
+            if distance <= max_edits and choice != word:
+                found.append((distance, -int(group.counts[position]), choice))
         return [(choice, distance) for distance, _, choice in sorted(found)[:SPELLING_CANDIDATES]]
+
+
+@dataclass(frozen=True, slots=True)
+class _SpellingGroup:
+    """Words sharing a first letter, shortest first, with how often each is used and the letters in it."""
+
+    words: list[str]
+    lengths: np.ndarray
+    counts: np.ndarray
+    letters: np.ndarray  # uint32: bit (code point % 32) set for each letter the word has
+
+    @classmethod
+    def of(cls, entries: list[tuple[int, str, int]]) -> _SpellingGroup:
+        return cls(
+            [word for _, word, _ in entries],
+            np.array([length for length, _, _ in entries]),
+            np.array([count for _, _, count in entries]),
+            np.array([_letter_bits(word) for _, word, _ in entries], dtype=np.uint32),
+        )
+
+    def near(self, word: str, at_least: int, max_edits: int) -> list[int]:
+        """Positions of the words used more than `at_least` times that may be within `max_edits` of
+        `word`: a length within reach, and letters differing by at most two per edit (an edit adds or
+        drops at most one letter each side, so this never loses a word that is in reach)."""
+        start, end = np.searchsorted(self.lengths, [len(word) - max_edits, len(word) + max_edits + 1])
+        differ = np.bitwise_count(self.letters[start:end] ^ np.uint32(_letter_bits(word)))
+        return (start + np.flatnonzero((differ <= 2 * max_edits) & (self.counts[start:end] > at_least))).tolist()
+
+
+def _letter_bits(word: str) -> int:
+    bits = 0
+    for letter in word:
+        bits |= 1 << (ord(letter) & 31)
+    return bits
 
 
 def section_hit(index: SearchIndex, section: int, score: float = 0.0) -> Hit:
@@ -139,6 +173,18 @@ def _introductions(index: SearchIndex) -> np.ndarray:
     firsts = np.r_[0, np.flatnonzero(np.diff(index.section_note)) + 1] if index.section_count else np.zeros(0, int)
     intro[index.section_note[firsts]] = np.where(index.section_levels[firsts] == 0, firsts, -1)
     return intro
+
+
+def _matched(postings: list[np.ndarray], scores: np.ndarray) -> np.ndarray:
+    """The sections of any of the sorted `postings`, in order. Short lists are merged; long ones are read
+    off the scores, a scan of every section that costs the same however many match."""
+    if sum(len(docs) for docs in postings) * MERGE_BELOW_SHARE >= len(scores):
+        return np.flatnonzero(scores > 0)  # (on a boolean array: ten times faster than on floats)
+    merged = np.concatenate(postings)
+    merged.sort(kind="stable")  # a merge of the sorted runs
+    first = np.ones(len(merged), dtype=bool)
+    np.not_equal(merged[1:], merged[:-1], out=first[1:])
+    return merged[first]
 
 
 def _ranked(sections: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +283,7 @@ class Searcher:
         count = min(CANDIDATES, len(matched))
         if count == 0:
             return []
-        best = np.argpartition(-scores, count - 1)[:count]
+        best = np.argpartition(scores, len(scores) - count)[len(scores) - count :]
         top = matched[best]
         top, final = _ranked(top, scores[best] * self._rerank_factors(top, query_terms.terms))
         head = slice(0, PHRASE_CANDIDATES)
@@ -251,16 +297,11 @@ class Searcher:
         word only their note's introduction holds counts in part: it sets the scene, such as who is
         speaking); damp introductions themselves and sections without a moment."""
         count = len(candidates)
-        held = np.zeros(count, dtype=np.float32)
         intros = self._intro_of_note[self.index.section_note[candidates]]
-        has_intro = intros >= 0
-        probes = np.concatenate((candidates, intros))  # one lookup per term for both
-        for term_id, weight in term_weights.items():
-            docs, _ = self.index.section_postings.of(term_id)
-            if len(docs):
-                found = _holds(docs, probes)
-                in_intro = found[count:] & has_intro
-                held += weight * np.where(found[:count], 1.0, INTRODUCTION_HELD * in_intro)
+        found = self._held(list(term_weights), np.concatenate((candidates, intros)))  # both in one lookup
+        in_intro = found[:, count:] & (intros >= 0)
+        weights = np.fromiter(term_weights.values(), dtype=np.float32, count=len(term_weights))
+        held = weights @ np.where(found[:, :count], 1.0, INTRODUCTION_HELD * in_intro).astype(np.float32)
         factors = held / sum(term_weights.values())
         if len(term_weights) <= KEYWORD_QUERY_TERMS:
             factors **= KEYWORD_COVERAGE_POWER
@@ -268,24 +309,35 @@ class Searcher:
         factors[self.index.section_first_ts[candidates] < 0] *= NO_MOMENT_FACTOR
         return factors
 
+    def _held(self, term_ids: list[int], sections: np.ndarray) -> np.ndarray:
+        """Which of `sections` hold each term, as a (term, section) table."""
+        found = np.zeros((len(term_ids), len(sections)), dtype=bool)
+        for row, term_id in enumerate(term_ids):
+            docs, _ = self.index.section_postings.of(term_id)
+            if len(docs):
+                found[row] = _holds(docs, sections)
+        return found
+
     def _phrase_factors(self, candidates: np.ndarray, sequence: tuple[int, ...]) -> np.ndarray:
         """Favour sections where the query's words stand next to each other as in the query."""
         factors = np.ones(len(candidates), dtype=np.float32)
         pairs = list(dict.fromkeys((a, b) for a, b in itertools.pairwise(sequence) if a != b))
         if not pairs or not len(candidates):
             return factors
-        # the candidates' terms end to end, gathered in one go; a pair only counts within one section
+        # the candidates' terms end to end, gathered in one go (each section holds at least the
+        # separator between its heading and body, so none is empty)
         ptr = self.index.section_token_ptr
-        starts, lengths = ptr[candidates], ptr[candidates + 1] - ptr[candidates]
-        owner = np.repeat(np.arange(len(candidates)), lengths)
-        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        tokens = self.index.section_tokens[np.repeat(starts, lengths) + offsets]
-        within = owner[:-1] == owner[1:]
-        found = np.zeros(len(candidates), dtype=np.float32)
-        for a, b in pairs:
-            at = np.flatnonzero((tokens[:-1] == a) & (tokens[1:] == b) & within)
-            found[np.unique(owner[at])] += 1
-        return factors + PHRASE_BONUS * found / len(pairs)
+        lengths = ptr[candidates + 1] - ptr[candidates]
+        ends = np.cumsum(lengths)
+        offsets = np.arange(int(ends[-1])) - np.repeat(ends - lengths, lengths)
+        tokens = self.index.section_tokens[np.repeat(ptr[candidates], lengths) + offsets]
+        is_term = {term: tokens == term for term in {term for pair in pairs for term in pair}}
+        pair_at = np.zeros((len(pairs), len(tokens)), dtype=bool)  # where each pair starts
+        for row, (a, b) in enumerate(pairs):
+            pair_at[row, :-1] = is_term[a][:-1] & is_term[b][1:]
+        pair_at[:, ends - 1] = False  # a section's last word and the next section's first are no pair
+        held = np.logical_or.reduceat(pair_at, ends - lengths, axis=1)
+        return factors + PHRASE_BONUS * held.sum(axis=0, dtype=np.float32) / len(pairs)
 
     def suggest(self, query: str, limit: int = 3) -> list[str]:
         """Headings that look like the query, for when a search finds nothing."""
@@ -300,12 +352,14 @@ class Searcher:
         index = self.index
         sections = np.zeros(index.section_count, dtype=np.float32)
         notes = np.zeros(index.note_count, dtype=np.float32)
+        postings = []
         for term_id, weight in term_weights.items():
             docs, impacts = index.section_postings.of(term_id)
             sections[docs] += impacts if weight == 1 else weight * impacts
+            postings.append(docs)
             docs, impacts = index.note_postings.of(term_id)
             notes[docs] += impacts if weight == 1 else weight * impacts
-        matched = np.flatnonzero(sections > 0)  # (on a boolean array: ten times faster than on floats)
+        matched = _matched(postings, sections)
         return matched, sections[matched] + NOTE_SHARE * notes[index.section_note[matched]]
 
     def _distinct(self, ranked: np.ndarray, limit: int) -> list[int]:

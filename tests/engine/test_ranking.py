@@ -201,3 +201,29 @@ def test_any_query_reads_as_vault_words_and_searches_without_raising(searcher: S
         assert stem(read_as) in searcher.index.vocabulary
     assert set(reading.sequence) <= set(reading.terms)
     assert searcher.search_terms(reading, 3) == searcher.search(query, 3)
+
+
+SPELLING_VOCABULARY = {
+    "sourdough": 40, "source": 41, "sound": 42, "soup": 43, "perception": 44, "perceptron": 45, "precision": 46,
+    "poker": 47, "joker": 48, "pokemon": 49, "sourdoguh": 3, "percepton": 5, "pokr": 4, "startup": 90,
+    "stratup": 3, "starter": 60, "sa": 50,
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="adeghijknoprstuvc", min_size=1, max_size=12), st.sampled_from([0, 3, 45]))
+def test_spelling_candidates_are_every_word_within_reach_and_no_other(word: str, at_least: int) -> None:
+    """Whatever shortcut the speller takes, its candidates are those a full comparison finds."""
+    from rapidfuzz.distance import OSA
+
+    from bot.engine.search import MISSPELLING_RATIO, SPELLING_CANDIDATES, Speller
+
+    max_edits = 1 if len(word) <= 5 else 2
+    pool = {w: c for w, c in SPELLING_VOCABULARY.items() if c > MISSPELLING_RATIO or at_least < MISSPELLING_RATIO}
+    reach = sorted(
+        (OSA.distance(word, w), -c, w)
+        for w, c in pool.items()
+        if w[0] == word[0] and w != word and c > at_least and OSA.distance(word, w) <= max_edits
+    )
+    expected = [(w, d) for d, _, w in reach[:SPELLING_CANDIDATES]]
+    assert Speller(SPELLING_VOCABULARY).candidates(word, at_least=at_least) == expected
