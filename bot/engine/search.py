@@ -192,6 +192,37 @@ def _ranked(sections: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.nd
     return sections[order], scores[order]
 
 
+class _Context:
+    """A query's words as the notes holding each, to weigh how well a spelling fits among them."""
+
+    def __init__(self, index: SearchIndex, term_ids: list[int | None]) -> None:
+        self.index = index
+        self.term_ids = np.array(list(dict.fromkeys(t for t in term_ids if t is not None)), dtype=np.int64)
+        self._notes: np.ndarray | None = None  # (word, note) table, made when a spelling is first weighed
+        self._chance = np.zeros(0)  # the share of notes holding each word
+
+    def fits(self, term_ids: np.ndarray, word_id: int | None) -> np.ndarray:
+        """For each term: log P(term) + the sum over the query's other words of log P(word | term) / P(word),
+        over notes, smoothed towards chance so a few shared notes do not decide alone."""
+        held_by = [self.index.note_postings.of(term_id)[0] for term_id in term_ids]
+        sizes = np.array([len(notes) for notes in held_by], dtype=np.float64)
+        notes, chance = self._table()
+        starts = np.r_[0, np.cumsum(sizes[:-1])].astype(np.intp)
+        shared = np.add.reduceat(notes[:, np.concatenate(held_by)], starts, axis=1, dtype=np.float64)
+        fit = np.log((shared + CONTEXT_PRIOR * chance) / (sizes + CONTEXT_PRIOR) / chance)
+        # the context is the query's other words: neither the word weighed nor the candidate itself
+        fit[(self.term_ids[:, None] == term_ids[None, :]) | (self.term_ids == word_id)[:, None]] = 0.0
+        return np.log(sizes / self.index.note_count) + fit.sum(axis=0)
+
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._notes is None:
+            self._notes = np.zeros((len(self.term_ids), self.index.note_count), dtype=bool)
+            for row, term_id in enumerate(self.term_ids):
+                self._notes[row, self.index.note_postings.of(term_id)[0]] = True
+            self._chance = self._notes.sum(axis=1, dtype=np.float64)[:, None] / self.index.note_count
+        return self._notes, self._chance
+
+
 class Searcher:
     """Ranks the sections of one index. Pure: the index is data, nothing else is touched."""
 
@@ -206,14 +237,14 @@ class Searcher:
         """The query's terms, with words the vault does not know read as the close words it does."""
         weighed = query_words(query, solid_weight=ALTERNATIVE_WEIGHT)
         term_ids = [self._term_id(word) for word, _ in weighed]
-        known = {t for t in term_ids if t is not None}
+        context = _Context(self.index, term_ids)
         corrections: dict[str, str] = {}
         sequence: list[int] = []
         weights: dict[int, float] = {}
         for (word, weight), term_id in zip(weighed, term_ids, strict=True):
             df = self._section_df[term_id] if term_id is not None else 0
             if df < MIN_KNOWN_DF:
-                fixed = self._spelling(word, term_id, self.speller.candidates(word), known - {term_id})
+                fixed = self._spelling(word, term_id, self.speller.candidates(word), context)
                 if fixed is not None:
                     corrections[word] = fixed
                     term_id = self._term_id(fixed)
@@ -221,7 +252,7 @@ class Searcher:
                 # a rare word may be a common misspelling of a common word (or a name): search both
                 uses = self.index.surface_words.get(word, 0)
                 candidates = self.speller.candidates(word, at_least=uses * MISSPELLING_RATIO, max_edits=1)
-                fixed = self._spelling(word, term_id, candidates, known - {term_id})
+                fixed = self._spelling(word, term_id, candidates, context)
                 if fixed is not None and (alternative := self._term_id(fixed)) != term_id:
                     corrections[word] = fixed
                     weights[alternative] = weights.get(alternative, 0.0) + ALTERNATIVE_WEIGHT * weight
@@ -231,7 +262,7 @@ class Searcher:
         return QueryTerms(query, weights, tuple(sequence), corrections)
 
     def _spelling(
-        self, word: str, term_id: int | None, candidates: list[tuple[str, int]], context: set[int]
+        self, word: str, term_id: int | None, candidates: list[tuple[str, int]], context: _Context
     ) -> str | None:
         """The word the user most likely meant, or None to keep `word` as typed.
 
@@ -239,34 +270,15 @@ class Searcher:
         the query's other words share a note with it than chance would have it. So "theorm" beside
         "godel" reads as "theorem", not the commoner "theory"; "bleu" beside "rouge" stays "bleu".
         """
-        if not candidates:
-            return None  # nothing to weigh the word as typed against
         choices = [(self._term_id(choice), distance, choice) for choice, distance in candidates]
+        choices = [choice for choice in choices if choice[0] is not None]
+        if not choices:
+            return None  # nothing to weigh the word as typed against
         if term_id is not None:
             choices.append((term_id, 0, None))
-        best: tuple[float, str | None] | None = None
-        for choice_id, distance, choice in choices:
-            if choice_id is None:
-                continue
-            likelihood = self._context_fit(choice_id, context) - EDIT_COST * distance
-            if best is None or likelihood > best[0]:
-                best = (likelihood, choice)
-        return best[1] if best else None
-
-    def _context_fit(self, term_id: int, context: set[int]) -> float:
-        """log P(term) + the sum over context words of log P(word | term) / P(word), over notes,
-        smoothed towards chance so a few shared notes do not decide alone."""
-        notes, _ = self.index.note_postings.of(term_id)
-        total = self.index.note_count
-        fit = float(np.log(len(notes) / total))
-        for other in context - {term_id}:
-            other_notes, _ = self.index.note_postings.of(other)
-            if not len(other_notes):
-                continue
-            chance = len(other_notes) / total
-            shared = int(np.count_nonzero(_holds(other_notes, notes))) if len(notes) else 0
-            fit += float(np.log((shared + CONTEXT_PRIOR * chance) / (len(notes) + CONTEXT_PRIOR) / chance))
-        return fit
+        ids = np.array([choice_id for choice_id, _, _ in choices])
+        edits = np.array([distance for _, distance, _ in choices])
+        return choices[int(np.argmax(context.fits(ids, term_id) - EDIT_COST * edits))][2]
 
     def _term_id(self, word: str) -> int | None:
         return self.index.vocabulary.get(stem(word))
