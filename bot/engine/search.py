@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -198,15 +199,13 @@ class _Context:
     def __init__(self, index: SearchIndex, term_ids: list[int | None]) -> None:
         self.index = index
         self.term_ids = np.array(list(dict.fromkeys(t for t in term_ids if t is not None)), dtype=np.int64)
-        self._notes: np.ndarray | None = None  # (word, note) table, made when a spelling is first weighed
-        self._chance = np.zeros(0)  # the share of notes holding each word
 
     def fits(self, term_ids: np.ndarray, word_id: int | None) -> np.ndarray:
         """For each term: log P(term) + the sum over the query's other words of log P(word | term) / P(word),
         over notes, smoothed towards chance so a few shared notes do not decide alone."""
         held_by = [self.index.note_postings.of(term_id)[0] for term_id in term_ids]
         sizes = np.array([len(notes) for notes in held_by], dtype=np.float64)
-        notes, chance = self._table()
+        notes, chance = self._table
         starts = np.r_[0, np.cumsum(sizes[:-1])].astype(np.intp)
         shared = np.add.reduceat(notes[:, np.concatenate(held_by)], starts, axis=1, dtype=np.float64)
         fit = np.log((shared + CONTEXT_PRIOR * chance) / (sizes + CONTEXT_PRIOR) / chance)
@@ -214,13 +213,14 @@ class _Context:
         fit[(self.term_ids[:, None] == term_ids[None, :]) | (self.term_ids == word_id)[:, None]] = 0.0
         return np.log(sizes / self.index.note_count) + fit.sum(axis=0)
 
+    @cached_property
     def _table(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._notes is None:
-            self._notes = np.zeros((len(self.term_ids), self.index.note_count), dtype=bool)
-            for row, term_id in enumerate(self.term_ids):
-                self._notes[row, self.index.note_postings.of(term_id)[0]] = True
-            self._chance = self._notes.sum(axis=1, dtype=np.float64)[:, None] / self.index.note_count
-        return self._notes, self._chance
+        """Which notes hold each of the query's words, and the share of notes holding it; made when a
+        spelling is first weighed, as most queries weigh none."""
+        notes = np.zeros((len(self.term_ids), self.index.note_count), dtype=bool)
+        for row, term_id in enumerate(self.term_ids):
+            notes[row, self.index.note_postings.of(term_id)[0]] = True
+        return notes, notes.sum(axis=1, dtype=np.float64)[:, None] / self.index.note_count
 
 
 class Searcher:
