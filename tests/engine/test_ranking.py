@@ -80,6 +80,16 @@ def write(root: Path, rel: str, text: str) -> None:
     (root / rel).write_text(text, encoding="utf-8")
 
 
+def write_moment(root: Path, rel: str, title: str, video_id: str, heading: str, text: str) -> None:
+    """A note on one video whose only section, `heading`, links to a moment of it."""
+    anchor = '<a class="yt-timestamp" data-t="03:00">[03:00]</a>'
+    write(root, rel, f"---\ntitle: {title}\nvideoId: {video_id}\n---\n## {heading}\n\n{text} {anchor}.\n")
+
+
+def searcher_of(root: Path) -> Searcher:
+    return Searcher(load_vault(root, cache_root=None).index)
+
+
 def test_near_identical_sections_of_one_video_are_shown_once(tmp_path: Path) -> None:
     body = "## Tides\n\nThe moon pulls the oceans into tides <a class=\"yt-timestamp\" data-t=\"05:00\">[05:00]</a>.\n"
     for name in ("a", "b"):
@@ -137,34 +147,26 @@ def test_a_rare_word_beside_its_own_context_is_kept_as_typed(tmp_path: Path) -> 
 
 
 def test_a_section_holding_every_query_word_beats_one_repeating_some(tmp_path: Path) -> None:
-    anchor = '<a class="yt-timestamp" data-t="03:00">[03:00]</a>'
-    write(tmp_path, "all.md", f"---\ntitle: Hives\nvideoId: allvideo001\n---\n## Keeping\n\n"
-          f"Bees make honey from clover in spring; the hive needs care all year {anchor}.\n")
-    write(tmp_path, "some.md", f"---\ntitle: Hives\nvideoId: somevideo01\n---\n## Keeping\n\n"
-          f"{'Bees and honey, honey and bees. ' * 4}{anchor}.\n")
-    hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("bees honey clover")
+    write_moment(tmp_path, "all.md", "Hives", "allvideo001", "Keeping",
+                 "Bees make honey from clover in spring; the hive needs care all year")
+    write_moment(tmp_path, "some.md", "Hives", "somevideo01", "Keeping", "Bees and honey, honey and bees. " * 4)
+    hits = searcher_of(tmp_path).search("bees honey clover")
     assert [h.note for h in hits] == ["all.md", "some.md"]
 
 
 def test_a_hyphenated_word_counts_as_one_word_of_the_query(tmp_path: Path) -> None:
     """"self-hosting" is searched as its parts and written solid, yet weighs what "agents" weighs: the
     section holding two of the query's words beats the one holding only the compound."""
-    anchor = '<a class="yt-timestamp" data-t="04:00">[04:00]</a>'
-    write(tmp_path, "hosting.md", f"---\ntitle: Servers\nvideoId: hostvideo01\n---\n## Hosting\n\n"
-          f"Self-hosting, and more self-hosting {anchor}.\n")
-    write(tmp_path, "agents.md", f"---\ntitle: Servers\nvideoId: agentvideo1\n---\n## Agents\n\n"
-          f"Agents and their costs {anchor}.\n")
-    searcher = Searcher(load_vault(tmp_path, cache_root=None).index)
-    assert [h.note for h in searcher.search("self-hosting agents costs")] == ["agents.md", "hosting.md"]
+    write_moment(tmp_path, "hosting.md", "Servers", "hostvideo01", "Hosting", "Self-hosting, and more self-hosting")
+    write_moment(tmp_path, "agents.md", "Servers", "agentvideo1", "Agents", "Agents and their costs")
+    hits = searcher_of(tmp_path).search("self-hosting agents costs")
+    assert [h.note for h in hits] == ["agents.md", "hosting.md"]
 
 
 def test_a_name_joined_by_an_ampersand_is_searchable_though_its_parts_are_stopwords(tmp_path: Path) -> None:
-    anchor = '<a class="yt-timestamp" data-t="05:00">[05:00]</a>'
-    write(tmp_path, "telecom.md", f"---\ntitle: Telecoms\nvideoId: televideo01\n---\n## Carriers\n\n"
-          f"AT&T bought Time Warner {anchor}.\n")
-    write(tmp_path, "lab.md", f"---\ntitle: Labs\nvideoId: labvideo001\n---\n## Spending\n\n"
-          f"Spending on R&D doubled {anchor}.\n")
-    searcher = Searcher(load_vault(tmp_path, cache_root=None).index)
+    write_moment(tmp_path, "telecom.md", "Telecoms", "televideo01", "Carriers", "AT&T bought Time Warner")
+    write_moment(tmp_path, "lab.md", "Labs", "labvideo001", "Spending", "Spending on R&D doubled")
+    searcher = searcher_of(tmp_path)
     assert [h.note for h in searcher.search("at&t")] == ["telecom.md"]
     assert first(searcher, "r&d spending") == ("lab.md", "Spending")
 
