@@ -14,10 +14,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlalchemy import Engine
 
-from bot.digest.topic import DigestPoster
+from bot.digest.poster import DigestPoster
 from bot.engine.index import SearchIndex
 from bot.engine.index_cache import load_vault
-from bot.storage import create_schema, make_engine
+from bot.migrate import create_schema
+from bot.storage import make_engine
 
 FILLER = (
     "This part of the talk walks through the idea step by step, with examples from practice, the "

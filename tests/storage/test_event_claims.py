@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.slack.app import EVENT_MEMORY, claim_event
-from bot.storage import create_schema, make_engine
+from bot.migrate import create_schema
+from bot.storage import EVENT_MEMORY, claim_event, make_engine
 from tests.postgres import postgres_url  # noqa: F401  (fixture)
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
