@@ -3,7 +3,6 @@ in-process Slack channel that remembers what was posted (for history checks and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,8 +16,6 @@ from sqlalchemy import Engine
 from bot.digest.poster import DigestPoster
 from bot.engine.index import SearchIndex
 from bot.engine.index_cache import load_vault
-from bot.migrate import create_schema
-from bot.storage import make_engine
 
 FILLER = (
     "This part of the talk walks through the idea step by step, with examples from practice, the "
@@ -142,24 +139,6 @@ class FakeChannel:
 
     def posts_to(self, channel: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["channel"] == channel]
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'notesbot.sqlite3'}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-
-
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

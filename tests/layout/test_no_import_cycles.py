@@ -12,6 +12,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 BOT = Path(__file__).resolve().parents[2] / "bot"
 
 Graph = dict[str, set[str]]
@@ -124,44 +126,41 @@ def test_the_command_line_s_lazy_import_of_the_server_is_read_and_leads_nowhere_
     assert "bot.cli" not in reachable(graph, "bot.slack.server")
 
 
-def test_a_cycle_closed_by_an_import_inside_a_function_is_found(tmp_path: Path) -> None:
-    package = write_package(
-        tmp_path,
-        {
-            "pkg/__init__.py": "",
-            "pkg/a.py": "from pkg.b import helper\n",
-            "pkg/b.py": "def helper():\n    from pkg import a\n    return a\n",
-            "pkg/c.py": "import pkg.a\n",  # leads into the cycle, is not part of it
-        },
-    )
-
-    assert cycles(import_graph(package)) == [["pkg.a", "pkg.b"]]
-
-
-def test_relative_imports_count_like_absolute_ones(tmp_path: Path) -> None:
-    package = write_package(
-        tmp_path,
-        {
-            "pkg/__init__.py": "",
-            "pkg/sub/__init__.py": "",
-            "pkg/sub/x.py": "from .. import y\n",
-            "pkg/y.py": "from .sub.x import z\n",
-        },
-    )
-
-    assert cycles(import_graph(package)) == [["pkg.sub.x", "pkg.y"]]
-
-
-def test_a_cycle_through_a_package_that_imports_its_modules_is_found(tmp_path: Path) -> None:
-    package = write_package(
-        tmp_path,
-        {
-            "pkg/__init__.py": "",
-            "pkg/rooms/__init__.py": "from pkg.rooms import one\n",
-            "pkg/rooms/one.py": "from pkg import helpers\n",
-            "pkg/rooms/two.py": "",
-            "pkg/helpers.py": "from pkg.rooms.two import thing\n",  # runs pkg/rooms/__init__.py, hence one
-        },
-    )
-
-    assert cycles(import_graph(package)) == [["pkg.helpers", "pkg.rooms", "pkg.rooms.one"]]
+@pytest.mark.parametrize(
+    ("files", "cycle"),
+    [
+        pytest.param(
+            {
+                "pkg/__init__.py": "",
+                "pkg/a.py": "from pkg.b import helper\n",
+                "pkg/b.py": "def helper():\n    from pkg import a\n    return a\n",
+                "pkg/c.py": "import pkg.a\n",  # leads into the cycle, is not part of it
+            },
+            ["pkg.a", "pkg.b"],
+            id="closed by an import inside a function",
+        ),
+        pytest.param(
+            {
+                "pkg/__init__.py": "",
+                "pkg/sub/__init__.py": "",
+                "pkg/sub/x.py": "from .. import y\n",
+                "pkg/y.py": "from .sub.x import z\n",
+            },
+            ["pkg.sub.x", "pkg.y"],
+            id="through relative imports",
+        ),
+        pytest.param(
+            {
+                "pkg/__init__.py": "",
+                "pkg/rooms/__init__.py": "from pkg.rooms import one\n",
+                "pkg/rooms/one.py": "from pkg import helpers\n",
+                "pkg/rooms/two.py": "",
+                "pkg/helpers.py": "from pkg.rooms.two import thing\n",  # runs pkg/rooms/__init__.py, hence one
+            },
+            ["pkg.helpers", "pkg.rooms", "pkg.rooms.one"],
+            id="through a package that imports its modules",
+        ),
+    ],
+)
+def test_a_cycle_is_found_wherever_its_imports_stand(tmp_path: Path, files: dict[str, str], cycle: list[str]) -> None:
+    assert cycles(import_graph(write_package(tmp_path, files))) == [cycle]

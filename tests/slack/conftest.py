@@ -1,7 +1,7 @@
 """The real app under uvicorn on loopback (`bot_server`), and `slack`, a `SlackSender`
 (tests/slack_sender.py) that sends it signed requests as Slack does, with response_urls that point
 at the `fake_slack` Web API. For the tests that build the Bolt app in process: `searcher` over the
-same vault, and `engine`, a fresh migrated database."""
+same vault."""
 
 from __future__ import annotations
 
@@ -14,14 +14,11 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlalchemy import Engine
 
 from bot.config import Settings, load_settings
 from bot.engine.index_cache import load_vault
 from bot.engine.search import Searcher
-from bot.migrate import create_schema
 from bot.slack.server import build_bolt_app, create_asgi_app
-from bot.storage import make_engine
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack_sender import CHANNEL, SIGNING_SECRET, USER, SlackSender, free_port
 
@@ -89,10 +86,3 @@ def slack(bot_server: RunningServer, fake_slack: FakeSlack) -> SlackSender:
 def searcher() -> Searcher:
     return Searcher(load_vault(VAULT, None).index)
 
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'in_process.sqlite3'}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()

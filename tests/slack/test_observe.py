@@ -31,20 +31,20 @@ def requests(metrics: Metrics, kind: str, outcome: str) -> float:
 
 @pytest.fixture
 def observed(
-    fake_slack: FakeSlack, tmp_path: Path, searcher: Searcher, engine: Engine
+    fake_slack: FakeSlack, tmp_path: Path, searcher: Searcher, sqlite_engine: Engine
 ) -> Observed:
     """The app with its searches, answer pool and listener runs observed, as bot.slack.server builds it."""
     metrics = Metrics()
-    observer = Observer(metrics, engine, lambda: NOW)
+    observer = Observer(metrics, sqlite_engine, lambda: NOW)
     pool = observer.answer_pool(InlineExecutor())
-    deps = ListenerDeps(lambda: observer.searcher(searcher), engine, lambda: NOW, pool)
+    deps = ListenerDeps(lambda: observer.searcher(searcher), sqlite_engine, lambda: NOW, pool)
     settings = bot_settings(fake_slack, tmp_path)
     app = create_app(settings, make_web_client(settings), deps)
     observer.instrument(app)
     return BoltDispatcher(app, fake_slack), metrics
 
 
-def test_a_command_is_counted_once_with_the_outcome_of_its_search(observed: Observed, engine: Engine) -> None:
+def test_a_command_is_counted_once_with_the_outcome_of_its_search(observed: Observed, sqlite_engine: Engine) -> None:
     slack, metrics = observed
 
     slack.command("computer vision")
@@ -52,7 +52,7 @@ def test_a_command_is_counted_once_with_the_outcome_of_its_search(observed: Obse
 
     assert requests(metrics, "slash_command", "answered") == 1
     assert requests(metrics, "slash_command", "nothing_found") == 1
-    with engine.connect() as connection:
+    with sqlite_engine.connect() as connection:
         asked = connection.execute(select(queries.c.kind, queries.c.query, queries.c.hits)).all()
     assert [(kind, query, hits > 0) for kind, query, hits in asked] == [
         ("slash_command", "computer vision", True),
@@ -60,13 +60,15 @@ def test_a_command_is_counted_once_with_the_outcome_of_its_search(observed: Obse
     ]
 
 
-def test_a_button_is_counted_but_its_search_is_not_kept_as_a_question(observed: Observed, engine: Engine) -> None:
+def test_a_button_is_counted_but_its_search_is_not_kept_as_a_question(
+    observed: Observed, sqlite_engine: Engine
+) -> None:
     slack, metrics = observed
 
     slack.action(HELPFUL_ACTION, '{"q": "computer vision", "i": 0}')
 
     assert requests(metrics, "button", "answered") == 1
-    with engine.connect() as connection:
+    with sqlite_engine.connect() as connection:
         assert connection.execute(select(queries)).all() == []
 
 

@@ -1,5 +1,5 @@
 """A Bolt app built by `bot.slack.app.create_app` over the Slack tests' vault (`searcher`), a fresh database
-(`engine`) and a fixed clock, driven in process by a `BoltDispatcher` (tests/slack/dispatch.py)."""
+(`sqlite_engine`) and a fixed clock, driven in process by a `BoltDispatcher` (tests/slack/dispatch.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ MakeSlack = Callable[..., BoltDispatcher]
 
 
 @pytest.fixture
-def make_slack(fake_slack: FakeSlack, tmp_path: Path, searcher: Searcher, engine: Engine) -> MakeSlack:
+def make_slack(fake_slack: FakeSlack, tmp_path: Path, searcher: Searcher, sqlite_engine: Engine) -> MakeSlack:
     """`make_slack(digest_command=..., today_topic=...)`: the app with those hooks, and its dispatcher.
     `client` and `oauth_settings` replace the bot-token client, for OAuth mode."""
 
@@ -32,7 +32,7 @@ def make_slack(fake_slack: FakeSlack, tmp_path: Path, searcher: Searcher, engine
         client: WebClient | None = None, oauth_settings: OAuthSettings | None = None, **hooks: Any
     ) -> BoltDispatcher:
         settings = bot_settings(fake_slack, tmp_path)
-        deps = ListenerDeps(lambda: searcher, engine, lambda: NOW, InlineExecutor(), **hooks)
+        deps = ListenerDeps(lambda: searcher, sqlite_engine, lambda: NOW, InlineExecutor(), **hooks)
         app = create_app(settings, client or make_web_client(settings), deps, oauth_settings)
         return BoltDispatcher(app, fake_slack)
 

@@ -89,28 +89,28 @@ def test_a_button_value_that_is_not_ours_gets_an_apology(slack: BoltDispatcher, 
 
 
 def test_thumbs_down_is_recorded_against_the_section_shown_and_thanked_privately(
-    slack: BoltDispatcher, fake_slack: FakeSlack, engine: Engine
+    slack: BoltDispatcher, fake_slack: FakeSlack, sqlite_engine: Engine
 ) -> None:
     slack.action(UNHELPFUL_ACTION, result_value("computer vision", 0))
 
-    assert ratings(engine) == [(TEAM_ID, USER, "computer vision", NOTE, "Computer Vision and Robotics", 0)]
+    assert ratings(sqlite_engine) == [(TEAM_ID, USER, "computer vision", NOTE, "Computer Vision and Robotics", 0)]
     [thanks] = fake_slack.calls_to("response_url")
     assert thanks.body["response_type"] == "ephemeral" and thanks.body["replace_original"] is False
     assert thanks.body["text"].startswith("Thanks")
 
 
 def test_thumbs_up_on_a_match_the_vault_no_longer_has_is_recorded_without_a_section(
-    slack: BoltDispatcher, engine: Engine
+    slack: BoltDispatcher, sqlite_engine: Engine
 ) -> None:
     slack.action(HELPFUL_ACTION, result_value("computer vision", 7))
 
-    assert ratings(engine) == [(TEAM_ID, USER, "computer vision", None, None, 1)]
+    assert ratings(sqlite_engine) == [(TEAM_ID, USER, "computer vision", None, None, 1)]
 
 
 def test_a_forged_rating_records_nothing_and_says_nothing(
-    slack: BoltDispatcher, fake_slack: FakeSlack, engine: Engine
+    slack: BoltDispatcher, fake_slack: FakeSlack, sqlite_engine: Engine
 ) -> None:
     slack.action(UNHELPFUL_ACTION, "not a result value")
 
-    assert ratings(engine) == []
+    assert ratings(sqlite_engine) == []
     assert fake_slack.calls_to("response_url") == []

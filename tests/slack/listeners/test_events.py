@@ -133,10 +133,10 @@ def test_with_a_bot_token_there_is_no_uninstall_listener(slack: BoltDispatcher) 
 
 
 def test_in_oauth_mode_an_uninstall_deletes_the_workspace_installation(
-    make_slack: MakeSlack, fake_slack: FakeSlack, engine: Engine, tmp_path
+    make_slack: MakeSlack, fake_slack: FakeSlack, sqlite_engine: Engine, tmp_path
 ) -> None:
     settings = oauth_settings(fake_slack, tmp_path, VAULT)
-    installs = oauth.oauth_settings(settings, engine)
+    installs = oauth.oauth_settings(settings, sqlite_engine)
     assert installs is not None
     store = installs.installation_store
     store.save(Installation(app_id=APP_ID, team_id=TEAM_ID, user_id=USER, bot_token=BOT_TOKEN, bot_id="B1"))
