@@ -1,4 +1,4 @@
-"""The digest's doors: `/notes digest on|off` and App Home's topic in Slack, `notesbot digest` on the command line.
+"""Commands around the digest: `/notes digest on|off` and App Home's topic in Slack, `notesbot digest` on the CLI.
 
 `/notes digest on 09:00 Europe/Berlin [mon-fri]` subscribes the channel it is typed in, `/notes digest
 off` ends that, `/notes digest` says what is set. Subscriptions live in the database, where every
