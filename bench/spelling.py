@@ -69,7 +69,7 @@ def query_words(searcher: Searcher, section: int) -> list[str]:
 
 def section_df(searcher: Searcher, word: str) -> int:
     term_id = searcher.index.vocabulary.get(stem(word))
-    return int(searcher._section_df[term_id]) if term_id is not None else 0
+    return int(searcher.reader.section_df[term_id]) if term_id is not None else 0
 
 
 def slip_cases(searcher: Searcher, count: int, rng: random.Random) -> list[tuple[list[str], str, str]]:
