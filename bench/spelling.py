@@ -26,7 +26,8 @@ sys.path.insert(0, str(REPO))
 
 from bot.engine.analysis import stem, words  # noqa: E402
 from bot.engine.index_cache import load_vault  # noqa: E402
-from bot.engine.search import RARE_DF, Searcher  # noqa: E402
+from bot.engine.search import Searcher  # noqa: E402
+from bot.engine.spelling import RARE_DF  # noqa: E402
 
 COMMON_USES = 20
 QUERY_WORDS = 5

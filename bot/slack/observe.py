@@ -27,7 +27,8 @@ from slack_bolt.listener.listener_start_handler import ListenerStartHandler
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.engine.search import Hit, QueryTerms, Searcher
+from bot.engine.search import Hit, Searcher
+from bot.engine.spelling import QueryTerms
 from bot.metrics import Metrics, RequestRecord, log_request, new_request_id
 from bot.storage import queries
 
