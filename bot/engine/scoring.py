@@ -32,10 +32,11 @@ correction searched beside the word as typed, see `bot/engine/spelling.py`):
          no_moment_factor   = NO_MOMENT_FACTOR for a section without a timestamp, else 1
     4. score(s) = reranked(s) * phrase_factor(pairs held, pairs) for the best PHRASE_CANDIDATES by reranked(s),
                   reranked(s) for the rest, where
-         phrase_factor = 1 + PHRASE_BONUS * (the query's distinct adjacent term pairs standing together in s) / pairs
+         phrase_factor = 1 + PHRASE_BONUS * (pairs held) / pairs, over the query's adjacent pairs of distinct terms,
+                         held where they stand side by side in s's heading path or body
     5. the candidates ordered by score, best first (ties kept in the order of step 3);
     6. de-duplicated: a section repeating one ranked above it (same video and moment, or same heading and video)
-       is left out, and the first `limit` are the hits, with score(s).
+       is left out, and the first `limit` are the hits, with score(s) rounded to 4 decimals.
 
 Array pieces compute in float32 as the postings hold their impacts; weights and constants are Python floats,
 which numpy applies in the array's own precision.
