@@ -268,16 +268,19 @@ def _postings(
     """Section postings (BM25F over title, heading path and body) and note postings (BM25 over the note).
 
     Term counts are gathered a chunk of whole notes at a time; only the per-(term, document) rows are
-    kept, and they are put in term order once at the end.
+    kept, and they are put in term order once at the end. The steps build the index-time part of the
+    formula in `bot/engine/scoring.py`.
     """
     section_count = len(section_note)
     vocabulary_size = len(rows.vocabulary)
+    # 1. the length norm of every field of every section, and of every whole note
     lengths = _Lengths.of(rows, token_ptr, section_note, note_count)
     title_ptr = np.zeros(note_count + 1, dtype=np.int64)
     title_ptr[1:] = np.cumsum(np.bincount(np.frombuffer(rows.title_notes, dtype=np.int32), minlength=note_count))
     title_terms = np.frombuffer(rows.title_terms, dtype=np.int32)
     section_parts, note_parts = [], []
     for start, end in _note_aligned_chunks(section_note):
+        # 2. how often each term occurs in each field of the chunk's sections: heading path, body, title
         first_note, last_note = int(section_note[start]), int(section_note[end - 1]) + 1
         in_chunk = slice(int(token_ptr[start]), int(token_ptr[end]))
         docs = np.repeat(np.arange(start, end, dtype=np.int64), np.diff(token_ptr[start : end + 1]))
@@ -290,6 +293,7 @@ def _postings(
         title_rows = slice(int(title_ptr[first_note]), int(title_ptr[last_note]))
         title_notes = np.repeat(np.arange(first_note, last_note), np.diff(title_ptr[first_note : last_note + 1]))
         title = _title_rows(title_terms, title_ptr, section_note, start, end)
+        # 3. a section's tf: its fields' counts, weighted and length-normalised, summed (BM25F)
         section_rows = _summed(
             [
                 (title[0], title[1], normalised_tf(TITLE_WEIGHT * title[2], lengths.title_norm[title[1]])),
@@ -298,12 +302,14 @@ def _postings(
             ]
         )
         section_parts.append(_compact(section_rows))
+        # 4. a note's tf: its title's counts weighted, its sections' once, over the note's length norm (BM25)
         note_tf = [(t, section_note[d].astype(np.int64), c) for t, d, c in (heading, body)]
         note_tf.append((title_terms[title_rows].astype(np.int64), title_notes, np.full(len(title_notes), TITLE_WEIGHT)))
         note_rows = _summed(note_tf)
         note_parts.append(
             _compact((note_rows[0], note_rows[1], normalised_tf(note_rows[2], lengths.note_norm[note_rows[1]])))
         )
+    # 5. impacts: each term's idf times its saturated tf, in posting lists by term
     return (
         _bm25_postings(section_parts, vocabulary_size, section_count),
         _bm25_postings(note_parts, vocabulary_size, note_count),
