@@ -28,7 +28,8 @@ from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.engine.search import Hit, QueryTerms, Searcher
+from bot.engine.search import Hit, Searcher
+from bot.engine.spelling import QueryTerms
 from bot.metrics import Metrics, RequestRecord, log_request, new_request_id
 from bot.storage import queries
 
