@@ -22,6 +22,7 @@ correction searched beside the word as typed, see `bot/engine/spelling.py`):
 
     1. first(s)  = first_stage(Σ_q query_weighted(impact(q, s), w_q), Σ_q query_weighted(impact(q, n(s)), w_q))
                  = Σ_q w_q impact(q, s) + NOTE_SHARE * Σ_q w_q impact(q, n(s))     over the sections holding a q
+       over the sections of the notes `within` names, when a search is given a scope (none other ever scores);
     2. the best CANDIDATES sections by first(s) go on;
     3. reranked(s) = first(s) * coverage_factor(held_share(s), number of q)
                               * introduction_factor(s is its note's introduction) * no_moment_factor(s has no moment)
