@@ -39,6 +39,19 @@ class Scope:
             object.__setattr__(self, name, tuple(sorted(values)))
 
 
+@dataclass(frozen=True, slots=True)
+class Preference:
+    """Notes a search favours (those of an earlier answer in a thread, say): the first-stage score of each
+    of their sections is multiplied by `factor`, so they can reach the rerank and win close calls."""
+
+    notes: Scope | np.ndarray  # a scope, or a boolean mask over note ids
+    factor: float
+
+    def __post_init__(self) -> None:
+        if not self.factor > 0:
+            raise ValueError(f"a preference's factor is positive, not {self.factor}")
+
+
 class NoteSets:
     """The notes of one index by folder, tag and path, to resolve scopes into masks quickly: a folder is a
     run of the paths in sorted order (found by bisection), a tag a list of notes."""

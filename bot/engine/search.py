@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 from bot.engine.analysis import normalize
 from bot.engine.index import SearchIndex
 from bot.engine.parsing import video_url
-from bot.engine.scope import NoteSets, Scope
+from bot.engine.scope import NoteSets, Preference, Scope
 from bot.engine.scoring import (
     CANDIDATES,
     PHRASE_CANDIDATES,
@@ -27,6 +27,7 @@ from bot.engine.scoring import (
     introduction_factor,
     no_moment_factor,
     phrase_factor,
+    preference_factor,
     query_weighted,
 )
 from bot.engine.spelling import QueryReader, QueryTerms
@@ -132,18 +133,26 @@ class Searcher:
         """The query's terms, with words the vault does not know read as the close words it does."""
         return self.reader.read(query)
 
-    def search(self, query: str, limit: int = 5, within: Notes | None = None) -> list[Hit]:
+    def search(
+        self, query: str, limit: int = 5, within: Notes | None = None, prefer: Preference | None = None
+    ) -> list[Hit]:
         """The best `limit` sections for `query`, best first: of the notes `within` only, when given (a
-        `Scope`, or a boolean mask over note ids)."""
-        return self.search_terms(self.read_query(query), limit, within)
+        `Scope`, or a boolean mask over note ids); the sections of the notes `prefer` names score its factor
+        more."""
+        return self.search_terms(self.read_query(query), limit, within, prefer)
 
-    def search_terms(self, query_terms: QueryTerms, limit: int = 5, within: Notes | None = None) -> list[Hit]:
-        """`search` for a query already read, for callers that also show how it was read. The steps are
-        those of the formula in `bot/engine/scoring.py`."""
+    def search_terms(
+        self, query_terms: QueryTerms, limit: int = 5, within: Notes | None = None, prefer: Preference | None = None
+    ) -> list[Hit]:
+        """`search` for a query already read, for callers that also show how it was read (or read it with
+        the context of an earlier one: `QueryTerms.with_context`). The steps are those of the formula in
+        `bot/engine/scoring.py`."""
         if not query_terms.terms or limit <= 0:
             return []
-        # 1. first-stage scores of the sections holding a query term (in scope)
+        # 1. first-stage scores of the sections holding a query term (in scope), preferred notes' raised
         matched, first = self._first_stage(query_terms.terms, None if within is None else self._sections_of(within))
+        if prefer is not None:
+            first = first * preference_factor(self._sections_of(prefer.notes)[matched], prefer.factor)
         if not len(matched):
             return []
         # 2. the best CANDIDATES of them
