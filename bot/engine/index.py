@@ -144,6 +144,7 @@ class SearchIndex:
     note_titles: list[str]
     note_videos: list[str | None]
     note_links: list[tuple[Link, ...]]
+    note_tags: list[tuple[str, ...]]  # front matter tags, for scopes (`bot/engine/scope.py`)
     section_note: np.ndarray  # int32: the note of each section
     section_headings: list[str]
     section_paths: list[tuple[str, ...]]
@@ -188,6 +189,7 @@ class _Rows:
         self.note_titles: list[str] = []
         self.note_videos: list[str | None] = []
         self.note_links: list[tuple[Link, ...]] = []
+        self.note_tags: list[tuple[str, ...]] = []
         self.note = array("i")
         self.headings: list[str] = []
         self.paths: list[tuple[str, ...]] = []
@@ -209,6 +211,7 @@ class _Rows:
         self.note_titles.append(note.title)
         self.note_videos.append(note.video_id)
         self.note_links.append(note.links)
+        self.note_tags.append(note.tags)
         for word, count in zip(note_terms.surface_words.split(), note_terms.surface_counts, strict=True):
             self.surface[word] += count
         vocabulary = self.vocabulary
@@ -243,6 +246,7 @@ class _Rows:
             note_titles=self.note_titles,
             note_videos=self.note_videos,
             note_links=self.note_links,
+            note_tags=self.note_tags,
             section_note=section_note,
             section_headings=self.headings,
             section_paths=self.paths,

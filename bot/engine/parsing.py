@@ -52,6 +52,7 @@ class Note:
     video_id: str | None
     links: tuple[Link, ...]  # the wikilinks it makes, in order, each target once
     sections: tuple[Section, ...]
+    tags: tuple[str, ...] = ()  # front matter `tags`, as `note_tags` reads them
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +134,7 @@ def parse_note(rel_path: str, raw: bytes) -> ParseResult:
     first_links = {}
     for link in links:
         first_links.setdefault(link.target, link)
-    note = Note(rel_path, title, video_id, tuple(first_links.values()), tuple(sections))
+    note = Note(rel_path, title, video_id, tuple(first_links.values()), tuple(sections), note_tags(metadata))
     return ParseResult(note, problems)
 
 
@@ -177,6 +178,19 @@ def _video_id(rel_path: str, metadata: dict, problems: list[Problem]) -> str | N
         problems.append(Problem(rel_path, 1, f"videoId {video_id!r} is not a YouTube video id"))
         return None
     return video_id
+
+
+_TAG_SEPARATORS = re.compile(r"[,\s]+")
+
+
+def note_tags(metadata: dict) -> tuple[str, ...]:
+    """The front matter's `tags` (a list, or one string of tags split by commas or spaces), each without
+    a leading `#` and case-folded as Obsidian matches them, in order, each once; anything else (a nested
+    list, a mapping) is no tag."""
+    value = metadata.get("tags")
+    raw = value if isinstance(value, list) else _TAG_SEPARATORS.split(value) if isinstance(value, str) else []
+    found = (str(item).strip().lstrip("#").casefold() for item in raw if isinstance(item, str | int | float))
+    return tuple(dict.fromkeys(tag for tag in found if tag))
 
 
 @dataclass(slots=True)

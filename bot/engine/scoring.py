@@ -22,6 +22,8 @@ correction searched beside the word as typed, see `bot/engine/spelling.py`):
 
     1. first(s)  = first_stage(Σ_q query_weighted(impact(q, s), w_q), Σ_q query_weighted(impact(q, n(s)), w_q))
                  = Σ_q w_q impact(q, s) + NOTE_SHARE * Σ_q w_q impact(q, n(s))     over the sections holding a q
+       over the sections of the notes `within` names, when a search is given a scope (none other ever scores);
+       times a `Preference`'s factor for the sections of the notes it names (`preference_factor`), if any;
     2. the best CANDIDATES sections by first(s) go on;
     3. reranked(s) = first(s) * coverage_factor(held_share(s), number of q)
                               * introduction_factor(s is its note's introduction) * no_moment_factor(s has no moment)
@@ -114,6 +116,11 @@ PHRASE_BONUS = 0.5  # a section holding all of the query's adjacent word pairs s
 def query_weighted(impacts: np.ndarray, weight: float) -> np.ndarray:
     """A query term's impacts as they count in the query: times its weight (most weigh 1: nothing to do)."""
     return impacts if weight == 1 else weight * impacts
+
+
+def preference_factor(preferred: np.ndarray, factor: float) -> np.ndarray:
+    """A preference's factor for the sections of its notes, 1 for the rest."""
+    return np.where(preferred, np.float32(factor), np.float32(1.0))
 
 
 def first_stage(section_scores: np.ndarray, note_scores: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 from bot.engine.analysis import normalize
 from bot.engine.index import SearchIndex
 from bot.engine.parsing import video_url
+from bot.engine.scope import NoteSets, Preference, Scope
 from bot.engine.scoring import (
     CANDIDATES,
     PHRASE_CANDIDATES,
@@ -26,11 +27,17 @@ from bot.engine.scoring import (
     introduction_factor,
     no_moment_factor,
     phrase_factor,
+    preference_factor,
     query_weighted,
 )
 from bot.engine.spelling import QueryReader, QueryTerms
 
 MERGE_BELOW_SHARE = 8  # posting lists together shorter than 1/8 of the sections are merged, not scanned for
+# Section masks of the scopes searched lately, kept for the next search in the same scope (a channel's):
+# 180 KB each on a vault of 180,000 sections, so a few dozen channels' take a few MB.
+SCOPE_MASKS_KEPT = 64
+
+Notes = Scope | np.ndarray  # some notes of the index: a scope, or a boolean mask over note ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,15 +88,19 @@ def _introductions(index: SearchIndex) -> np.ndarray:
     return intro
 
 
-def _matched(postings: list[np.ndarray], scores: np.ndarray) -> np.ndarray:
-    """The sections of any of the sorted `postings`, in order. Short lists are merged; long ones are read
-    off the scores, a scan of every section that costs the same however many match."""
+def _matched(postings: list[np.ndarray], scores: np.ndarray, in_scope: np.ndarray | None) -> np.ndarray:
+    """The sections of any of the sorted `postings` (and `in_scope`, when given), in order. Short lists
+    are merged; long ones are read off the scores, a scan of every section that costs the same however
+    many match."""
     if sum(len(docs) for docs in postings) * MERGE_BELOW_SHARE >= len(scores):
-        return np.flatnonzero(scores > 0)  # (on a boolean array: ten times faster than on floats)
+        held = scores > 0
+        return np.flatnonzero(held if in_scope is None else held & in_scope)  # (on booleans: ten times faster)
     merged = np.concatenate(postings)
     merged.sort(kind="stable")  # a merge of the sorted runs
     first = np.ones(len(merged), dtype=bool)
     np.not_equal(merged[1:], merged[:-1], out=first[1:])
+    if in_scope is not None:
+        first &= in_scope[merged]
     return merged[first]
 
 
@@ -115,22 +126,33 @@ class Searcher:
         self.reader = QueryReader(index)
         self._headings_folded = [normalize(h) for h in index.section_headings]
         self._intro_of_note = _introductions(index)
+        self.note_sets = NoteSets(index)
+        self._scope_masks: dict[Scope, np.ndarray] = {}
 
     def read_query(self, query: str) -> QueryTerms:
         """The query's terms, with words the vault does not know read as the close words it does."""
         return self.reader.read(query)
 
-    def search(self, query: str, limit: int = 5) -> list[Hit]:
-        """The best `limit` sections for `query`, best first."""
-        return self.search_terms(self.read_query(query), limit)
+    def search(
+        self, query: str, limit: int = 5, within: Notes | None = None, prefer: Preference | None = None
+    ) -> list[Hit]:
+        """The best `limit` sections for `query`, best first: of the notes `within` only, when given (a
+        `Scope`, or a boolean mask over note ids); the sections of the notes `prefer` names score its factor
+        more."""
+        return self.search_terms(self.read_query(query), limit, within, prefer)
 
-    def search_terms(self, query_terms: QueryTerms, limit: int = 5) -> list[Hit]:
-        """`search` for a query already read, for callers that also show how it was read. The steps are
-        those of the formula in `bot/engine/scoring.py`."""
+    def search_terms(
+        self, query_terms: QueryTerms, limit: int = 5, within: Notes | None = None, prefer: Preference | None = None
+    ) -> list[Hit]:
+        """`search` for a query already read, for callers that also show how it was read (or read it with
+        the context of an earlier one: `QueryTerms.with_context`). The steps are those of the formula in
+        `bot/engine/scoring.py`."""
         if not query_terms.terms or limit <= 0:
             return []
-        # 1. first-stage scores of the sections holding a query term
-        matched, first = self._first_stage(query_terms.terms)
+        # 1. first-stage scores of the sections holding a query term (in scope), preferred notes' raised
+        matched, first = self._first_stage(query_terms.terms, None if within is None else self._sections_of(within))
+        if prefer is not None:
+            first = first * preference_factor(self._sections_of(prefer.notes)[matched], prefer.factor)
         if not len(matched):
             return []
         # 2. the best CANDIDATES of them
@@ -146,9 +168,27 @@ class Searcher:
         by_section = dict(zip(candidates.tolist(), scores.tolist(), strict=True))
         return [section_hit(self.index, i, by_section[i]) for i in self._distinct(candidates, limit)]
 
-    def _first_stage(self, term_weights: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
-        """The sections holding a query term, and their first-stage scores: own BM25F plus a share of their
-        note's BM25, each a sum of the query terms' posting lists."""
+    def _sections_of(self, notes: Notes) -> np.ndarray:
+        """Which sections belong to `notes`, as a boolean array over section ids (a scope's is kept for the
+        next search in it)."""
+        if not isinstance(notes, Scope):
+            if notes.shape != (self.index.note_count,) or notes.dtype != bool:
+                count = self.index.note_count
+                raise ValueError(f"a mask of notes is {count} booleans, not {notes.dtype} {notes.shape}")
+            return notes[self.index.section_note]
+        mask = self._scope_masks.pop(notes, None)
+        if mask is None:
+            mask = self.note_sets.mask(notes)[self.index.section_note]
+            if len(self._scope_masks) >= SCOPE_MASKS_KEPT:
+                del self._scope_masks[next(iter(self._scope_masks))]  # the least recently searched
+        self._scope_masks[notes] = mask
+        return mask
+
+    def _first_stage(
+        self, term_weights: dict[int, float], in_scope: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The sections holding a query term (of those `in_scope`, when given), and their first-stage scores:
+        own BM25F plus a share of their note's BM25, each a sum of the query terms' posting lists."""
         index = self.index
         sections = np.zeros(index.section_count, dtype=np.float32)
         notes = np.zeros(index.note_count, dtype=np.float32)
@@ -159,7 +199,7 @@ class Searcher:
             postings.append(docs)
             docs, impacts = index.note_postings.of(term_id)
             notes[docs] += query_weighted(impacts, weight)
-        matched = _matched(postings, sections)
+        matched = _matched(postings, sections, in_scope)
         return matched, first_stage(sections[matched], notes[index.section_note[matched]])
 
     def _rerank_factors(self, candidates: np.ndarray, term_weights: dict[int, float]) -> np.ndarray:

@@ -34,6 +34,18 @@ class QueryTerms:
     terms: dict[int, float]  # term id -> weight
     sequence: tuple[int, ...]  # term ids in the order of the query, for phrase matching
     corrections: dict[str, str]  # query word -> the word it was read as
+    context: tuple[str, ...] = ()  # earlier queries read with this one (`with_context`), as typed
+
+    def with_context(self, earlier: QueryTerms, weight: float) -> QueryTerms:
+        """This query read together with an earlier one (a follow-up in a thread after the question it
+        follows): its own terms at their weights, and the earlier query's other terms at `weight` (0 to 1)
+        times theirs. A word of both counts as this query's. Phrases, corrections and the query as typed
+        stay this query's own."""
+        if not 0 <= weight <= 1:
+            raise ValueError(f"a context's weight is from 0 to 1, not {weight}")
+        added = {term: weight * w for term, w in earlier.terms.items() if term not in self.terms and weight * w > 0}
+        context = (*self.context, *earlier.context, earlier.query)
+        return QueryTerms(self.query, self.terms | added, self.sequence, self.corrections, context)
 
 
 class QueryReader:

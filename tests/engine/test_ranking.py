@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from bot.engine.analysis import query_words, stem, words
 from bot.engine.index_cache import load_vault
 from bot.engine.search import Searcher
+from tests.engine.vaults import searcher_of, write, write_moment
 
 VAULT = Path(__file__).parent.parent / "fixtures" / "vault"
 
@@ -73,21 +74,6 @@ def test_odd_queries_return_a_list_never_raise(searcher: Searcher, query: str) -
 def test_nothing_found_has_heading_suggestions(searcher: Searcher) -> None:
     assert searcher.search("quantum chromodynamics") == []
     assert "Perception" in searcher.suggest("perceptoin")
-
-
-def write(root: Path, rel: str, text: str) -> None:
-    (root / rel).parent.mkdir(parents=True, exist_ok=True)
-    (root / rel).write_text(text, encoding="utf-8")
-
-
-def write_moment(root: Path, rel: str, title: str, video_id: str, heading: str, text: str) -> None:
-    """A note on one video whose only section, `heading`, links to a moment of it."""
-    anchor = '<a class="yt-timestamp" data-t="03:00">[03:00]</a>'
-    write(root, rel, f"---\ntitle: {title}\nvideoId: {video_id}\n---\n## {heading}\n\n{text} {anchor}.\n")
-
-
-def searcher_of(root: Path) -> Searcher:
-    return Searcher(load_vault(root, cache_root=None).index)
 
 
 def test_near_identical_sections_of_one_video_are_shown_once(tmp_path: Path) -> None:
