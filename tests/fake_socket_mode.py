@@ -190,9 +190,7 @@ class FakeSocketMode:
     ) -> str:
         """An Events API callback (`payload` with its `event_id`); a redelivery keeps the event_id and counts up
         `retry_attempt` (with a `retry_reason` such as ``timeout``), under a new envelope_id."""
-        return self.send(
-            "events_api", payload, link=link, retry_attempt=retry_attempt, retry_reason=retry_reason
-        )
+        return self.send("events_api", payload, link=link, retry_attempt=retry_attempt, retry_reason=retry_reason)
 
     def send_interactive(self, payload: dict[str, Any], link: Link | None = None) -> str:
         """A button press or other interaction (`payload`: block_actions, view_submission, ...)."""

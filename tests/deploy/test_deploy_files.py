@@ -71,14 +71,14 @@ def test_the_image_is_python_3_11_slim_as_pyproject_requires() -> None:
 def test_the_image_installs_the_project_with_pip_from_the_files_it_copies() -> None:
     copied = [shlex.split(arguments)[:-1] for arguments in instructions("COPY")]
     sources = [source for sources in copied for source in sources]
-    assert {"pyproject.toml", "bot"} <= set(sources)
+    assert {"requirements.lock", "pyproject.toml", "bot"} <= set(sources)
     assert all((REPO / source).exists() for source in sources), sources
-    assert any(re.search(r"\bpip install (--no-cache-dir )?\.( |$)", run) for run in instructions("RUN"))
+    assert any(re.search(r"\bpip install (--no-cache-dir )?--no-deps \.( |$)", run) for run in instructions("RUN"))
 
 
 def test_the_build_context_ignore_file_lets_the_copied_files_through() -> None:
     patterns = [p for p in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines() if p and p[0] != "#"]
-    for source in ("pyproject.toml", "README.md", "bot/", "bot/migrations/env.py"):
+    for source in ("requirements.lock", "pyproject.toml", "README.md", "bot/", "bot/migrations/env.py"):
         included = False
         for pattern in patterns:  # last match wins, as in Docker
             negated = pattern.startswith("!")
