@@ -200,6 +200,34 @@ def test_compose_puts_one_port_in_front_of_both_replicas(compose: dict) -> None:
     assert upstream == {(name, service["environment"]["PORT"]) for name, service in bots(compose).items()}
 
 
+# ---- docker-compose.socket-mode.yml -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def socket_compose() -> dict:
+    return yaml.safe_load((DEPLOY / "docker-compose.socket-mode.yml").read_text())
+
+
+def test_socket_mode_compose_runs_one_bot_with_the_app_token_and_no_open_port(socket_compose: dict) -> None:
+    [bot] = socket_compose["services"].values()
+    assert (DEPLOY / bot["build"]["context"]).resolve() == REPO and bot["image"] == "notesbot:latest"
+    env = bot["environment"]
+    assert set(env) <= SETTINGS and "SLACK_APP_TOKEN" in env and "SLACK_SIGNING_SECRET" not in env
+    assert "ports" not in bot  # Slack's requests come over the socket; the probes stay inside the container
+    sqlite_folder = str(Path(make_url(env["DATABASE_URL"]).database).parent)
+    mounts = {target: source for source, target, _mode in map(compose_mount, bot["volumes"])}
+    assert {mounts[sqlite_folder], mounts[env["NOTESBOT_CACHE_DIR"]]} <= set(socket_compose["volumes"])
+    assert compose_mount(next(v for v in bot["volumes"] if ":/notes" in v))[2] == "ro"
+
+
+def test_socket_mode_compose_restarts_the_bot_when_it_exits_and_checks_readyz(socket_compose: dict) -> None:
+    [bot] = socket_compose["services"].values()
+    assert bot["restart"] == "unless-stopped"  # notesbot exits when its link has been down too long
+    probe = " ".join(bot["healthcheck"]["test"])
+    assert "/readyz" in probe and "os.environ.get('PORT', '3000')" in probe
+    assert bot["environment"]["PORT"] == str(Settings.model_fields["port"].default)
+
+
 # ---- Kubernetes ------------------------------------------------------------------------------------
 
 
