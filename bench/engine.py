@@ -21,7 +21,6 @@ import re
 import resource
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -32,14 +31,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.figures import percentile  # noqa: E402  (the repo root is on the path only now)
+
 SHARED = REPO.parent / "shared"
 LIMIT = 10  # hits per query: MRR@10 needs ten
 ENGINES = ("notesbot", "bm25s", "tantivy")
 ANCHORS = ENGINES[1:]
-# what the figures depend on: a run on a working tree that changes these says so
-ENGINE_MODULES = tuple(
-    f"bot/{name}.py" for name in ("parsing", "analysis", "index", "search", "vault", "index_cache", "timestamps")
-)
+# what the figures depend on, every module of the notes engine: a run on a working tree that changes a
+# file in it (added, edited or deleted) says so
+ENGINE_DIR = "bot/engine"
 METRICS = (
     ("section_hit@1", "section Hit@1"),
     ("section_hit@5", "section Hit@5"),
@@ -193,12 +195,12 @@ def run_queries(search: SearchFn, queries: list[str], results: Path, repeat: int
 
 
 def latency_figures(timings: list[float]) -> dict:
-    ms = sorted(t * 1000 for t in timings)
+    ms = [t * 1000 for t in timings]
     return {
         "timed_queries": len(ms),
-        "p50_ms": statistics.median(ms),
-        "p99_ms": ms[min(len(ms) - 1, int(0.99 * len(ms)))],
-        "max_ms": ms[-1],
+        "p50_ms": percentile(ms, 50),
+        "p99_ms": percentile(ms, 99),
+        "max_ms": max(ms),
     }
 
 
@@ -382,7 +384,7 @@ def machine() -> dict:
         "memory_gb": memory,
         "cpu": cpu,
         "python": platform.python_version(),
-        "engine_commit": _engine_commit(),
+        "engine_commit": engine_commit(REPO),
         "load_average": os.getloadavg()[0],  # other work on the machine skews the timings
     }
 
@@ -394,12 +396,14 @@ def _lines(path: str) -> list[str]:
         return []
 
 
-def _engine_commit() -> str:
+def engine_commit(repo: Path) -> str:
+    """The commit the engine of `repo` is at, saying so if its working tree changes the engine."""
+
     def git(*arguments: str) -> str:
-        run = subprocess.run(["git", "-C", str(REPO), *arguments], capture_output=True, text=True, check=False)
+        run = subprocess.run(["git", "-C", str(repo), *arguments], capture_output=True, text=True, check=False)
         return run.stdout.strip()
 
-    dirty = git("status", "--porcelain", "--", *ENGINE_MODULES)
+    dirty = git("status", "--porcelain", "--", ENGINE_DIR)
     return (git("rev-parse", "--short", "HEAD") or "?") + (" + uncommitted changes to the engine" if dirty else "")
 
 
@@ -478,7 +482,8 @@ its own, so peaks do not mix; peak memory is that process's `ru_maxrss`.
   in memory (no markdown parsing).
 - warm start: a second process loading the index from that cache and building the `Searcher`.
 - query latency: in process, warm: the {n} queries run once untimed, then {repeat} timed passes
-  ({timed} timings), each from query text to the {limit} (note, heading) hits.
+  ({timed} timings), each from query text to the {limit} (note, heading) hits; p50 and p99 are nearest-rank
+  percentiles (`bench/figures.py`).
 - the real command line (`notesbot search --batch`, a new process on the warm cache, all {n} queries):
   {cli_s:.1f} s wall time.
 

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,8 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402  (the repo root is on the path only now)
+from bench.figures import percentile  # noqa: E402  (the repo root is on the path only now)
+from tests.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402
 from tests.slack_sender import SIGNING_SECRET, SlackSender, free_port  # noqa: E402
 
 ACK_DEADLINE = 3.0  # Slack shows the user an error past this
@@ -130,21 +130,18 @@ def _run(
 
 
 def _report(args: argparse.Namespace, startup: float, acks: list[float], elapsed: float, answers: list) -> None:
-    ms = sorted(a * 1000 for a in acks)
+    ms = [a * 1000 for a in acks]
     texts = [a.body.get("text", "") for a in answers]
     found = sum(not t.startswith(("Nothing found", "Sorry")) for t in texts)
     apologies = sum(t.startswith("Sorry") for t in texts)
-    p99 = ms[min(len(ms) - 1, round(0.99 * len(ms)) - 1)]
     print(
         json.dumps(
             {
                 "commands": len(acks),
                 "concurrency": args.concurrency,
                 "ack_ms": {
-                    "p50": round(statistics.median(ms), 1),
-                    "p90": round(ms[round(0.9 * len(ms)) - 1], 1),
-                    "p99": round(p99, 1),
-                    "max": round(ms[-1], 1),
+                    **{f"p{q}": round(percentile(ms, q), 1) for q in (50, 90, 99)},
+                    "max": round(max(ms), 1),
                 },
                 "acked_within_3s": sum(a < ACK_DEADLINE for a in acks),
                 "answers_per_second": round(len(answers) / elapsed, 1),

@@ -26,7 +26,8 @@ sys.path.insert(0, str(REPO))
 
 from bot.engine.analysis import stem, words  # noqa: E402
 from bot.engine.index_cache import load_vault  # noqa: E402
-from bot.engine.search import RARE_DF, Searcher  # noqa: E402
+from bot.engine.search import Searcher  # noqa: E402
+from bot.engine.spelling import RARE_DF  # noqa: E402
 
 COMMON_USES = 20
 QUERY_WORDS = 5
@@ -69,7 +70,7 @@ def query_words(searcher: Searcher, section: int) -> list[str]:
 
 def section_df(searcher: Searcher, word: str) -> int:
     term_id = searcher.index.vocabulary.get(stem(word))
-    return int(searcher._section_df[term_id]) if term_id is not None else 0
+    return int(searcher.reader.section_df[term_id]) if term_id is not None else 0
 
 
 def slip_cases(searcher: Searcher, count: int, rng: random.Random) -> list[tuple[list[str], str, str]]:

@@ -84,6 +84,11 @@ def upgrade_engine(engine: Engine, revision: str = "head") -> None:
         log.info("database migrated from %s to %s", before or "empty", after)
 
 
+def create_schema(engine: Engine) -> None:
+    """Create or upgrade the tables to head: what every server and command does before it uses the database."""
+    upgrade_engine(engine)
+
+
 def upgrade_database(url: str) -> None:
     """What the server calls at start: the database at `url` (SQLite or PostgreSQL) brought to head."""
     engine = make_engine(url)

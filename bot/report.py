@@ -19,6 +19,7 @@ from sqlalchemy import Engine, or_, select
 from bot import storage
 from bot.config import Settings
 from bot.engine.analysis import stem, terms, words
+from bot.migrate import create_schema
 
 NOTHING = "nothing found"
 WEAK = "weak answer"
@@ -145,7 +146,7 @@ def _run_report(args: argparse.Namespace, settings: Settings) -> int:
     since = datetime.now(UTC) - timedelta(days=args.days)
     engine = storage.make_engine(settings.database_url)
     try:
-        storage.create_schema(engine)
+        create_schema(engine)
         topics = group_by_topic(collect_gaps(engine, since, args.weak_below))
     finally:
         engine.dispose()

@@ -1,12 +1,16 @@
 """The database at the edge: tables every process of the bot shares, on SQLite or PostgreSQL.
 
 SQLite (a file) is the embedded default for one process; PostgreSQL (`DATABASE_URL`) is what several
-replicas share. The same SQLAlchemy Core tables and statements serve both.
+replicas share. The same SQLAlchemy Core tables and statements serve both; `dialect_insert` gives the one
+statement where they differ (INSERT ... ON CONFLICT). The tables are created and changed by the
+migrations of `bot.migrate`, which imports this module (this one imports nothing of the bot).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -21,12 +25,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = MetaData()
 
 # Slack event ids already answered, so a retried (or re-delivered) event is answered once.
+EVENT_MEMORY = timedelta(hours=1)  # how long an id is kept: Slack's last retry comes about 5 minutes after the first
 handled_events = Table(
     "handled_events",
     metadata,
@@ -126,8 +133,25 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def create_schema(engine: Engine) -> None:
-    """Create or upgrade the tables by running the migrations of `bot/migrations` to head."""
-    from bot.migrate import upgrade_engine  # here: bot.migrate imports this module
+def dialect_insert(engine: Engine, table: Table) -> Any:
+    """An INSERT into `table` with the ON CONFLICT clauses of the engine's database (PostgreSQL or SQLite)."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
-    upgrade_engine(engine)
+
+def claim_event(engine: Engine, event_id: str, now: datetime) -> bool:
+    """Record Slack's `event_id` as handled; True only for the one caller (of any process) that recorded it.
+
+    Insert-or-ignore on the primary key, so that concurrent deliveries race safely on SQLite and
+    PostgreSQL alike; ids past their expiry (EVENT_MEMORY) are forgotten first.
+    """
+    row = {"event_id": event_id[:64], "handled_at": now, "expires_at": now + EVENT_MEMORY}
+    insert = (
+        dialect_insert(engine, handled_events)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(handled_events.c.event_id)  # a row back only when this insert happened
+    )
+    with engine.begin() as connection:
+        connection.execute(delete(handled_events).where(handled_events.c.expires_at < now))
+        return connection.execute(insert).first() is not None

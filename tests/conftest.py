@@ -6,7 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
+from bot.migrate import create_schema
+from bot.storage import make_engine
 from tests.fake_slack import FakeSlack
 from tests.postgres import fresh_database
 
@@ -28,3 +31,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     else:
         with fresh_database() as url:
             yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """The bot's tables, migrated to head, on a fresh SQLite file and on a fresh PostgreSQL database."""
+    yield from _migrated(database_url)
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """The bot's tables, migrated to head, on a fresh SQLite file only."""
+    yield from _migrated(f"sqlite:///{tmp_path / 'notesbot.sqlite3'}")
+
+
+def _migrated(url: str) -> Iterator[Engine]:
+    engine = make_engine(url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()

@@ -58,6 +58,16 @@ class Call:
     headers: dict[str, str]
     status: int  # what the fake answered
 
+    @property
+    def texts(self) -> str:
+        """The message's fallback and every text of its blocks, one per line."""
+        parts = [self.body.get("text", "")]
+        for block in self.body.get("blocks", []):
+            if "text" in block:
+                parts.append(block["text"]["text"])
+            parts += [e.get("text", "") for e in block.get("elements", []) if isinstance(e.get("text"), str)]
+        return "\n".join(parts)
+
 
 @dataclass
 class _Failure:
@@ -85,7 +95,10 @@ class FakeSlack:
         self._responses = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+        # Stopping waits for the server's next poll (every 0.5 s by default): a short one keeps teardowns short.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-slack", daemon=True
+        )
 
     # --- lifecycle ---
 

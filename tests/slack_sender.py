@@ -1,9 +1,11 @@
 """The Slack side of a conversation with the bot: signed requests exactly as Slack sends them.
 
-`SlackSender` posts slash commands (form bodies with every field Slack sends), Events API callbacks
-and block_actions to a running bot's `/slack/events`, signed with the signing secret (v0 HMAC-SHA256
-of `v0:{timestamp}:{body}`, computed by slack_sdk's `SignatureVerifier`), with response_urls that
-point at a `FakeSlack`. Used by the end-to-end tests (tests/slack/) and the benchmark (bench/).
+`SlackRequests` builds what Slack sends: slash commands (form bodies with every field Slack sends), Events
+API callbacks and block_actions, signed with the signing secret (v0 HMAC-SHA256 of
+`v0:{timestamp}:{body}`, computed by slack_sdk's `SignatureVerifier`), with response_urls that point at a
+`FakeSlack`. Its subclasses deliver them: `SlackSender` over HTTP to a running bot's `/slack/events` (the
+end-to-end tests of tests/slack/ and the benchmarks of bench/), tests/slack/dispatch.py's `BoltDispatcher`
+in process to a Bolt app (the listener tests).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import itertools
 import json
 import socket
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -26,6 +29,10 @@ SIGNING_SECRET = "fake-signing-secret-0123456789abcdef"
 APP_ID = "A0NOTESBOT"
 CHANNEL = "C0GENERAL1"
 USER = "U0ASKER01"
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+Answer = TypeVar("Answer")
 
 
 def free_port() -> int:
@@ -36,24 +43,17 @@ def free_port() -> int:
 
 
 @dataclass
-class SlackSender:
-    """Sends the bot what Slack would send, signed like Slack signs it."""
+class SlackRequests(ABC, Generic[Answer]):
+    """What Slack would send the bot, signed like Slack signs it; `post` delivers it, returning an `Answer`."""
 
-    base_url: str
     fake: FakeSlack
     secret: str = SIGNING_SECRET
     clock: Callable[[], float] = time.time
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
-
-    def post(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> httpx.Response:
-        """POST `body` to /slack/events, signed now unless `headers` say otherwise."""
-        return self.client.post(
-            f"{self.base_url}/slack/events",
-            content=body.encode("utf-8"),
-            headers={"Content-Type": content_type} | self.signed_headers(body) | (headers or {}),
-        )
+    @abstractmethod
+    def post(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> Answer:
+        """Deliver `body`, signed now unless `headers` say otherwise."""
 
     def signed_headers(self, body: str, timestamp: int | None = None) -> dict[str, str]:
         stamp = str(int(self.clock()) if timestamp is None else timestamp)
@@ -79,13 +79,16 @@ class SlackSender:
         }
         return urlencode(form | fields)
 
-    def command(self, text: str, **fields: str) -> httpx.Response:
-        return self.post(self.command_body(text, **fields), "application/x-www-form-urlencoded")
+    def command(self, text: str, **fields: str) -> Answer:
+        return self.post(self.command_body(text, **fields), FORM)
 
     def event(
         self, event: dict[str, Any], event_id: str | None = None, headers: dict[str, str] | None = None
-    ) -> httpx.Response:
+    ) -> Answer:
         """An Events API callback wrapping `event`."""
+        return self.post(self.event_body(event, event_id), JSON, headers)
+
+    def event_body(self, event: dict[str, Any], event_id: str | None = None) -> str:
         body = {
             "token": "deprecated-verification-token",
             "team_id": TEAM_ID,
@@ -98,15 +101,18 @@ class SlackSender:
             "is_ext_shared_channel": False,
             "event_context": "4-fake-event-context",
         }
-        return self.post(json.dumps(body), "application/json", headers)
+        return json.dumps(body)
 
     def message_event(self, text: str, **fields: Any) -> dict[str, Any]:
         """A message as Slack encodes it in events (the user's text, Slack-escaped)."""
         ts = f"{1_700_000_000 + next(self._ids)}.000200"
         return {"user": USER, "text": text, "ts": ts, "event_ts": ts, "team": TEAM_ID, "channel": CHANNEL} | fields
 
-    def action(self, action_id: str, value: str, response_url: str | None = None) -> httpx.Response:
+    def action(self, action_id: str, value: str, response_url: str | None = None) -> Answer:
         """A block_actions payload: the user clicked a button of an ephemeral result message."""
+        return self.post(self.action_body(action_id, value, response_url), FORM)
+
+    def action_body(self, action_id: str, value: str, response_url: str | None = None) -> str:
         payload = {
             "type": "block_actions",
             "user": {"id": USER, "username": "asker", "name": "asker", "team_id": TEAM_ID},
@@ -136,4 +142,21 @@ class SlackSender:
                 }
             ],
         }
-        return self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        return urlencode({"payload": json.dumps(payload)})
+
+
+class SlackSender(SlackRequests[httpx.Response]):
+    """Sends a running bot what Slack would send, over HTTP to its `/slack/events`."""
+
+    def __init__(self, base_url: str, fake: FakeSlack, **options: Any) -> None:
+        super().__init__(fake, **options)
+        self.base_url = base_url
+        self.client = httpx.Client(timeout=10)
+
+    def post(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        """POST `body` to /slack/events, signed now unless `headers` say otherwise."""
+        return self.client.post(
+            f"{self.base_url}/slack/events",
+            content=body.encode("utf-8"),
+            headers={"Content-Type": content_type} | self.signed_headers(body) | (headers or {}),
+        )

@@ -1,1 +1,1 @@
-"""The topic of the day: choosing it, posting it once, scheduling it, and its commands."""
+"""The topic of the day: choosing it, its message, its ledger, posting it once, scheduling it, and its commands."""

@@ -1,9 +1,10 @@
-"""Commands around the digest: `/notes digest on|off` in Slack, and `notesbot digest` on the command line.
+"""Commands around the digest: `/notes digest on|off` and App Home's topic in Slack, `notesbot digest` on the CLI.
 
 `/notes digest on 09:00 Europe/Berlin [mon-fri]` subscribes the channel it is typed in, `/notes digest
 off` ends that, `/notes digest` says what is set. Subscriptions live in the database, where every
 process's scheduler reads them again each minute. Bad input gets a reply that says what is
-expected, and changes nothing.
+expected, and changes nothing. `slack_hooks` hands the Slack app the command and today's topic; no
+other module of the digest imports this one.
 """
 
 from __future__ import annotations
@@ -12,13 +13,23 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 
 from bot.config import ConfigError, Settings, clock_time, day_spec, time_zone
+from bot.digest.choose import find_topic
+from bot.digest.ledger import (
+    Status,
+    Subscription,
+    delete_subscription,
+    latest_posted,
+    read_claim,
+    save_subscription,
+)
+from bot.digest.poster import Clock, DigestPoster
 from bot.digest.scheduler import (
     DigestSchedule,
     digest_client,
@@ -27,10 +38,14 @@ from bot.digest.scheduler import (
     settings_schedules,
     subscribed_schedules,
 )
-from bot.digest.topic import Clock, DigestPoster, Outcome, Status, dialect_insert, read_claim
+from bot.engine.index import SearchIndex
 from bot.engine.index_cache import load_vault
+from bot.engine.search import Hit, Searcher
+from bot.migrate import create_schema
+from bot.slack.delivery import Reply
+from bot.slack.deps import DigestCommand, TodayTopic
 from bot.slack.messages import Message, escape_mrkdwn
-from bot.storage import create_schema, digest_subscriptions, make_engine
+from bot.storage import make_engine
 
 EVERY_DAY = "mon-sun"
 USAGE = (
@@ -110,11 +125,7 @@ def _subscribe(
     except ValueError as error:
         return _reply(f"{escape_mrkdwn(str(error))}. Nothing changed.\n{USAGE}")
     now = clock()
-    values = {"time_of_day": time_of_day, "timezone": zone, "days": days, "created_by": user_id, "updated_at": now}
-    statement = dialect_insert(engine, digest_subscriptions).values(team_id=team_id, channel_id=channel_id, **values)
-    statement = statement.on_conflict_do_update(index_elements=["team_id", "channel_id"], set_=values)
-    with engine.begin() as connection:
-        connection.execute(statement)
+    save_subscription(engine, Subscription(team_id, channel_id, time_of_day, zone, days, now), created_by=user_id)
     schedule = DigestSchedule(team_id, channel_id, time_of_day, zone, days, now)
     return _reply(
         f"Topic of the day is on for this channel: {_when(schedule)}. The first one comes {_next(schedule, now)}.\n"
@@ -123,11 +134,7 @@ def _subscribe(
 
 
 def _unsubscribe(channel_id: str, team_id: str, engine: Engine, settings: Settings) -> Message:
-    statement = delete(digest_subscriptions).where(
-        digest_subscriptions.c.team_id == team_id, digest_subscriptions.c.channel_id == channel_id
-    )
-    with engine.begin() as connection:
-        removed = connection.execute(statement).rowcount
+    removed = delete_subscription(engine, team_id, channel_id)
     configured = _configured(channel_id, settings)
     if configured is not None:
         return _reply(
@@ -172,10 +179,10 @@ def _reply(text: str) -> Message:
     return {"text": text}
 
 
-def digest_command(engine: Engine, clock: Clock, settings: Settings) -> Callable[[str, dict[str, Any], Any], None]:
-    """The `digest_command` hook of `bot.slack.app.create_app`: answers privately with the reply."""
+def digest_command(engine: Engine, clock: Clock, settings: Settings) -> DigestCommand:
+    """The `digest_command` of the Slack listeners (bot.slack.deps.ListenerDeps): answers privately with the reply."""
 
-    def command(text: str, payload: dict[str, Any], reply: Callable[[Message], None]) -> None:
+    def command(text: str, payload: dict[str, Any], reply: Reply) -> None:
         reply(
             handle_digest_command(
                 text,
@@ -189,6 +196,23 @@ def digest_command(engine: Engine, clock: Clock, settings: Settings) -> Callable
         )
 
     return command
+
+
+# --- App Home ------------------------------------------------------------------------------------
+
+
+def latest_topic(engine: Engine, index: SearchIndex, clock: Clock) -> Hit | None:
+    """The section posted by the most recent digest of the last day, for App Home; None if none."""
+    posted = latest_posted(engine, since=(clock() - timedelta(days=1)).date().isoformat())
+    topic = find_topic(index, *posted) if posted else None
+    return topic.hit if topic else None
+
+
+def slack_hooks(
+    settings: Settings, engine: Engine, searcher_source: Callable[[], Searcher], clock: Clock
+) -> tuple[DigestCommand, TodayTopic]:
+    """What bot.slack.server hands the Slack listeners: the `/notes digest` command and App Home's topic."""
+    return digest_command(engine, clock, settings), lambda: latest_topic(engine, searcher_source().index, clock)
 
 
 # --- notesbot digest -----------------------------------------------------------------------------
@@ -240,7 +264,7 @@ def run_digest_cli(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps(message, ensure_ascii=False, indent=2) if message else "(no section worth reading)")
             continue
         result = poster.post(day, force=args.force, retry_failed=True)
-        failed += result.outcome in (Outcome.FAILED, Outcome.UNKNOWN)
+        failed += result.failed
         detail = f" ({result.detail})" if result.detail else ""
         print(f"{schedule.channel_id} {day.local_date}: {result.outcome}{detail}")
     return 1 if failed else 0

@@ -1,7 +1,7 @@
 """When the digest is posted: one APScheduler 3 `BackgroundScheduler` per process.
 
 APScheduler 3 must never share a job store between processes, so every replica schedules every
-channel in its own memory, and the claims of `bot.digest.topic` make the post happen once. Each channel
+channel in its own memory, and the claims of `bot.digest.poster` make the post happen once. Each channel
 gets a cron job in the channel's time zone (so daylight-saving changes neither skip nor double a
 day); a refresh job re-reads the subscriptions from the database every minute (so a channel that
 subscribes from Slack is picked up by every process without a restart) and gives every channel a
@@ -22,13 +22,15 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
-from bot.digest.topic import DigestDay, DigestPoster, Result, Status, read_claim
+from bot.digest.choose import DigestDay
+from bot.digest.ledger import Status, read_claim, read_subscriptions
+from bot.digest.poster import DigestPoster, Result
 from bot.engine.index import SearchIndex
-from bot.storage import digest_subscriptions, make_engine
+from bot.storage import make_engine
 
 log = logging.getLogger(__name__)
 
@@ -126,23 +128,10 @@ def settings_schedules(settings: Settings) -> list[DigestSchedule]:
 
 def subscribed_schedules(engine: Engine) -> list[DigestSchedule]:
     """The channels that subscribed from Slack with `/notes digest on ...`."""
-    with engine.connect() as connection:
-        rows = connection.execute(select(digest_subscriptions)).mappings().all()
     return [
-        DigestSchedule(
-            row["team_id"],
-            row["channel_id"],
-            row["time_of_day"],
-            row["timezone"],
-            row["days"],
-            _aware(row["updated_at"]),
-        )
-        for row in rows
+        DigestSchedule(s.team_id, s.channel_id, s.time_of_day, s.timezone, s.days, s.since)
+        for s in read_subscriptions(engine)
     ]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite returns UTC as naive
 
 
 def load_schedules(engine: Engine, settings: Settings) -> list[DigestSchedule]:

@@ -2,8 +2,9 @@
 
 Every section is scored over three fields (the note's title, the section's heading path and its body)
 with BM25F; every note is scored as a whole with BM25 as well, so a query can be matched by the note it
-belongs to as much as by the section itself. Impacts are computed once at build time: a query is then
-only a sum of posting lists, which keeps search fast on large vaults.
+belongs to as much as by the section itself. Impacts are computed once at build time, from the pieces of
+`bot/engine/scoring.py` (where the whole formula is written out): a query is then only a sum of posting
+lists, which keeps search fast on large vaults.
 """
 
 from __future__ import annotations
@@ -19,18 +20,19 @@ import numpy as np
 
 from bot.engine.analysis import stem, terms, words
 from bot.engine.parsing import Link, Note
-
-# Field weights and length normalisation of BM25F. A heading is short and says what its section is
-# about: a word there counts twice one in the body. The note's title is shared by all its sections, so
-# it tells them apart no better than the body does: it counts once.
-TITLE_WEIGHT = 1.0
-HEADING_WEIGHT = 2.0
-BODY_WEIGHT = 1.0
-HEADING_B = 0.3
-TITLE_B = 0.3
-BODY_B = 0.75
-NOTE_B = 0.75  # whole notes, for the share of its note a section inherits
-K1 = 1.2
+from bot.engine.scoring import (
+    BODY_B,
+    BODY_WEIGHT,
+    HEADING_B,
+    HEADING_WEIGHT,
+    NOTE_B,
+    TITLE_B,
+    TITLE_WEIGHT,
+    idf,
+    length_norm,
+    normalised_tf,
+    saturation,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,16 +268,19 @@ def _postings(
     """Section postings (BM25F over title, heading path and body) and note postings (BM25 over the note).
 
     Term counts are gathered a chunk of whole notes at a time; only the per-(term, document) rows are
-    kept, and they are put in term order once at the end.
+    kept, and they are put in term order once at the end. The steps build the index-time part of the
+    formula in `bot/engine/scoring.py`.
     """
     section_count = len(section_note)
     vocabulary_size = len(rows.vocabulary)
+    # 1. the length norm of every field of every section, and of every whole note
     lengths = _Lengths.of(rows, token_ptr, section_note, note_count)
     title_ptr = np.zeros(note_count + 1, dtype=np.int64)
     title_ptr[1:] = np.cumsum(np.bincount(np.frombuffer(rows.title_notes, dtype=np.int32), minlength=note_count))
     title_terms = np.frombuffer(rows.title_terms, dtype=np.int32)
     section_parts, note_parts = [], []
     for start, end in _note_aligned_chunks(section_note):
+        # 2. how often each term occurs in each field of the chunk's sections: heading path, body, title
         first_note, last_note = int(section_note[start]), int(section_note[end - 1]) + 1
         in_chunk = slice(int(token_ptr[start]), int(token_ptr[end]))
         docs = np.repeat(np.arange(start, end, dtype=np.int64), np.diff(token_ptr[start : end + 1]))
@@ -288,18 +293,23 @@ def _postings(
         title_rows = slice(int(title_ptr[first_note]), int(title_ptr[last_note]))
         title_notes = np.repeat(np.arange(first_note, last_note), np.diff(title_ptr[first_note : last_note + 1]))
         title = _title_rows(title_terms, title_ptr, section_note, start, end)
+        # 3. a section's tf: its fields' counts, weighted and length-normalised, summed (BM25F)
         section_rows = _summed(
             [
-                (title[0], title[1], TITLE_WEIGHT * title[2] / lengths.title_norm[title[1]]),
-                (heading[0], heading[1], HEADING_WEIGHT * heading[2] / lengths.heading_norm[heading[1]]),
-                (body[0], body[1], BODY_WEIGHT * body[2] / lengths.body_norm[body[1]]),
+                (title[0], title[1], normalised_tf(TITLE_WEIGHT * title[2], lengths.title_norm[title[1]])),
+                (heading[0], heading[1], normalised_tf(HEADING_WEIGHT * heading[2], lengths.heading_norm[heading[1]])),
+                (body[0], body[1], normalised_tf(BODY_WEIGHT * body[2], lengths.body_norm[body[1]])),
             ]
         )
         section_parts.append(_compact(section_rows))
+        # 4. a note's tf: its title's counts weighted, its sections' once, over the note's length norm (BM25)
         note_tf = [(t, section_note[d].astype(np.int64), c) for t, d, c in (heading, body)]
         note_tf.append((title_terms[title_rows].astype(np.int64), title_notes, np.full(len(title_notes), TITLE_WEIGHT)))
         note_rows = _summed(note_tf)
-        note_parts.append(_compact((note_rows[0], note_rows[1], note_rows[2] / lengths.note_norm[note_rows[1]])))
+        note_parts.append(
+            _compact((note_rows[0], note_rows[1], normalised_tf(note_rows[2], lengths.note_norm[note_rows[1]])))
+        )
+    # 5. impacts: each term's idf times its saturated tf, in posting lists by term
     return (
         _bm25_postings(section_parts, vocabulary_size, section_count),
         _bm25_postings(note_parts, vocabulary_size, note_count),
@@ -326,10 +336,10 @@ class _Lengths:
         )
         return cls(
             heading,
-            _length_norm(title, TITLE_B),
-            _length_norm(heading, HEADING_B),
-            _length_norm(body, BODY_B),
-            _length_norm(note, NOTE_B),
+            length_norm(title, TITLE_B),
+            length_norm(heading, HEADING_B),
+            length_norm(body, BODY_B),
+            length_norm(note, NOTE_B),
         )
 
 
@@ -380,12 +390,6 @@ def _summed(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.
     return unique % span, unique // span + docs.min(), summed
 
 
-def _length_norm(lengths: np.ndarray, b: float) -> np.ndarray:
-    lengths = lengths.astype(np.float32)
-    average = max(float(lengths.mean()) if len(lengths) else 1.0, 1.0)
-    return (1 - b) + b * lengths / average
-
-
 def _bm25_postings(
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], vocabulary_size: int, doc_count: int
 ) -> Postings:
@@ -400,9 +404,8 @@ def _bm25_postings(
     tf = tf[order]
     del order
     df = np.bincount(term_ids, minlength=vocabulary_size)
-    idf = np.log1p((doc_count - df + 0.5) / (df + 0.5)).astype(np.float32)
-    impacts = idf[term_ids]
-    impacts *= tf / (K1 + tf)
+    impacts = idf(df, doc_count)[term_ids]
+    impacts *= saturation(tf)
     ptr = np.zeros(vocabulary_size + 1, dtype=np.int64)
     ptr[1:] = np.cumsum(df)
     return Postings(ptr, docs, impacts)

@@ -1,1 +1,2 @@
-"""Everything that faces Slack: messages built from hits, the Bolt app, its server, installs, feedback."""
+"""Everything that faces Slack: answers as messages, the listeners and what they are given, posting, the Bolt
+app and its server, installs, feedback, observation."""

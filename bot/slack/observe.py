@@ -24,10 +24,12 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
 from slack_bolt.listener.listener_start_handler import ListenerStartHandler
+from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.engine.search import Hit, QueryTerms, Searcher
+from bot.engine.search import Hit, Searcher
+from bot.engine.spelling import QueryTerms
 from bot.metrics import Metrics, RequestRecord, log_request, new_request_id
 from bot.storage import queries
 
@@ -60,12 +62,13 @@ class Observer:
 
     def instrument(self, app: App) -> None:
         """Stamp every request on arrival and record it when its listener is done."""
+        runner = app.listener_runner
+        if not isinstance(runner, ThreadListenerRunner):
+            # The start and completion handlers hooked here are those of Bolt's thread runner (its own
+            # Django adapter swaps them the same way, after the same check): if an upgrade changes the
+            # runner, fail at start rather than silently stop measuring.
+            raise RuntimeError(f"slack_bolt's listener runner is a {type(runner).__name__}, not a ThreadListenerRunner")
         app.use(self._arrived)
-        runner = getattr(app, "_listener_runner", None)
-        if runner is None or not hasattr(runner, "listener_completion_handler"):
-            # Bolt offers no public hook around a listener run in its worker thread; fail loudly if the
-            # one used here goes away in an upgrade rather than silently stop measuring.
-            raise RuntimeError("slack_bolt's listener runner has no start/completion handlers to hook")
         runner.listener_start_handler = _Started(self)
         runner.listener_completion_handler = _Completed(self)
 

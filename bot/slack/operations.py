@@ -1,8 +1,9 @@
 """What a running server holds besides the Bolt app: the live vault, the database, metrics, and OAuth.
 
 `Operations.start(settings)` migrates the database, loads the vault (and, for `notesbot serve`, starts
-watching it), and sets up metrics; `prepare(app)` wires the Bolt app to them; `routes()` are the HTTP
-endpoints for Kubernetes, Prometheus and the OAuth install flow.
+watching it), and sets up metrics; `prepare(app)` has the Bolt app's requests observed; `routes()` are
+the HTTP endpoints for Kubernetes, Prometheus and the OAuth install flow. The listeners themselves are
+registered by bot.slack.listeners, not here.
 """
 
 from __future__ import annotations
@@ -25,15 +26,15 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.config import ConfigError, Settings
+from bot.digest.poster import Result
 from bot.digest.scheduler import digest_client
-from bot.digest.topic import Result
 from bot.engine.live import POLL_SECONDS, LiveVault, NotesWatcher
 from bot.engine.search import Searcher
 from bot.metrics import CONTENT_TYPE, Metrics
+from bot.migrate import create_schema
 from bot.slack import oauth
-from bot.slack.feedback import FeedbackRecorder
 from bot.slack.observe import Observer
-from bot.storage import create_schema, make_engine
+from bot.storage import make_engine
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +105,9 @@ class Operations:
         if result.posted or result.failed:
             self.metrics.record_digest(posted=result.posted)
 
-    def prepare(self, app: App, clock: Callable[[], datetime]) -> None:
-        """Observe `app`'s requests, take 👍/👎, and clean up after uninstalls in OAuth mode."""
+    def prepare(self, app: App) -> None:
+        """Count, time and log `app`'s requests (bot.slack.observe)."""
         self.observer.instrument(app)
-        FeedbackRecorder(self.engine, self.searcher_source, clock).register(app)
-        if self.oauth_settings is not None:
-            app.enable_token_revocation_listeners()
 
     def ready(self) -> tuple[bool, str]:
         """Ready when the index is loaded and the database answers."""

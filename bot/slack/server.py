@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import uvicorn
@@ -30,14 +29,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.config import ConfigError, Settings
-from bot.digest.topic import slack_hooks
-from bot.slack.app import (
-    ANSWER_WORKERS,
-    Clock,
-    SearcherSource,
-    create_app,
-    make_web_client,
-)
+from bot.digest.commands import slack_hooks
+from bot.digest.scheduler import start_digest_scheduler
+from bot.slack.app import create_app
+from bot.slack.delivery import make_web_client
+from bot.slack.deps import Clock, ListenerDeps, SearcherSource, new_answer_pool
 from bot.slack.operations import Operations
 
 log = logging.getLogger("notesbot.server")
@@ -64,10 +60,8 @@ def build_bolt_app(
     engine = ops.engine
     client = ops.instrument_client(make_web_client(settings))
     searcher_source: SearcherSource = ops.searcher_source  # the live vault's current index
-    digest_command, today_topic = slack_hooks(settings, engine, client, searcher_source, clock)
+    digest_command, today_topic = slack_hooks(settings, engine, searcher_source, clock)
     if start_digest:
-        from bot.digest.scheduler import start_digest_scheduler
-
         start_digest_scheduler(
             settings,
             lambda: searcher_source().index,
@@ -75,20 +69,10 @@ def build_bolt_app(
             client_for=ops.digest_client_for(),
             on_result=ops.record_digest,
         )
-    app = create_app(
-        settings,
-        searcher_source,
-        engine,
-        client,
-        clock,
-        digest_command=digest_command,
-        today_topic=today_topic,
-        oauth_settings=ops.oauth_settings,
-        answer_pool=ops.observer.answer_pool(
-            ThreadPoolExecutor(max_workers=ANSWER_WORKERS, thread_name_prefix="notesbot-answer")
-        ),
-    )
-    ops.prepare(app, clock)
+    answer_pool = ops.observer.answer_pool(new_answer_pool())
+    deps = ListenerDeps(searcher_source, engine, clock, answer_pool, digest_command, today_topic)
+    app = create_app(settings, client, deps, ops.oauth_settings)
+    ops.prepare(app)
     return app
 
 

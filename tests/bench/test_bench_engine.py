@@ -14,6 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "bench" / "engine.py"
 SCORE = REPO.parent / "shared" / "eval" / "score.py"
+GIT = ("git", "-c", "user.name=bench", "-c", "user.email=bench@example.com")  # commits in a scratch repo
 SEED = ("lexfridman/applications_of_deep_learning.md", "Computer Vision and Robotics")
 QUERIES = [
     {"kind": "keyword", "query": "computer vision", "heading": SEED[1]},
@@ -130,3 +131,44 @@ def test_the_bm25s_anchor_returns_no_padding_for_words_it_does_not_know(tmp_path
     assert search("baking bread")[0] == ("b.md", "Bread")
     assert search("the of and") == []
     assert search("zeppelin") == []
+
+
+def test_latencies_are_reported_as_nearest_rank_percentiles() -> None:
+    bench = load_bench()
+    figures = bench.latency_figures([t / 1000 for t in (4.0, 1.0, 3.0, 2.0)])  # seconds in, ms out
+    assert figures == {"timed_queries": 4, "p50_ms": 2.0, "p99_ms": 4.0, "max_ms": 4.0}
+
+
+def test_the_engine_folder_watched_for_changes_holds_the_engine_modules() -> None:
+    bench = load_bench()
+    engine = REPO / bench.ENGINE_DIR
+    for module in ("index_cache.py", "index.py", "scoring.py", "search.py", "spelling.py"):
+        assert (engine / module).is_file(), f"{bench.ENGINE_DIR}/{module} is not there"
+
+
+def test_a_run_on_a_tree_changing_the_engine_says_so(tmp_path: Path) -> None:
+    """An edited, added or deleted engine module marks the commit; a change elsewhere does not."""
+    bench = load_bench()
+    engine = tmp_path / bench.ENGINE_DIR
+    engine.mkdir(parents=True)
+    (engine / "search.py").write_text("RANKING = 1\n", encoding="utf-8")
+    (tmp_path / "README.md").write_text("notes\n", encoding="utf-8")
+    subprocess.run([*GIT, "init", "-q", str(tmp_path)], check=True)
+    subprocess.run([*GIT, "-C", str(tmp_path), "add", "."], check=True)
+    subprocess.run([*GIT, "-C", str(tmp_path), "commit", "-qm", "engine"], check=True)
+    head = subprocess.run(
+        ["git", "-C", str(tmp_path), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    marked = f"{head} + uncommitted changes to the engine"
+
+    assert bench.engine_commit(tmp_path) == head
+    (tmp_path / "README.md").write_text("more notes\n", encoding="utf-8")
+    assert bench.engine_commit(tmp_path) == head
+    (engine / "search.py").write_text("RANKING = 2\n", encoding="utf-8")
+    assert bench.engine_commit(tmp_path) == marked
+    subprocess.run([*GIT, "-C", str(tmp_path), "checkout", "-q", "--", str(engine)], check=True)
+    (engine / "scoring.py").write_text("K1 = 1.2\n", encoding="utf-8")
+    assert bench.engine_commit(tmp_path) == marked
+    (engine / "scoring.py").unlink()
+    (engine / "search.py").unlink()
+    assert bench.engine_commit(tmp_path) == marked

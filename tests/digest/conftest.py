@@ -3,7 +3,6 @@ in-process Slack channel that remembers what was posted (for history checks and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,10 +13,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlalchemy import Engine
 
-from bot.digest.topic import DigestPoster
+from bot.digest.poster import DigestPoster
 from bot.engine.index import SearchIndex
 from bot.engine.index_cache import load_vault
-from bot.storage import create_schema, make_engine
 
 FILLER = (
     "This part of the talk walks through the idea step by step, with examples from practice, the "
@@ -141,24 +139,6 @@ class FakeChannel:
 
     def posts_to(self, channel: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["channel"] == channel]
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'notesbot.sqlite3'}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-
-
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from slack_sdk import WebClient
 
+from bot.digest.poster import DigestPoster
 from bot.digest.scheduler import DigestSchedule, run_due
-from bot.digest.topic import DigestPoster
 from bot.engine.index_cache import load_vault
 from bot.storage import make_engine
 

@@ -12,8 +12,11 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from sqlalchemy import Engine, insert
 
-from bot.digest.topic import DigestDay, DigestPoster, Outcome, Status, read_claim, read_featured
-from bot.storage import create_schema, digest_claims, make_engine
+from bot.digest.choose import DigestDay
+from bot.digest.ledger import Status, read_claim, read_featured
+from bot.digest.poster import DigestPoster, Outcome
+from bot.migrate import create_schema
+from bot.storage import digest_claims, make_engine
 from tests.digest.conftest import FakeChannel, SimClock, index_of, make_poster, write_topics_vault
 from tests.digest.racer import fire_digest_job
 from tests.fake_slack import BOT_TOKEN, FakeSlack

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from slack_sdk import WebClient
 
+from bot.digest.choose import DigestDay
+from bot.digest.poster import DigestPoster, Outcome
 from bot.digest.scheduler import subscribed_schedules
-from bot.digest.topic import DigestDay, DigestPoster, Outcome
 from bot.engine.index_cache import load_vault
 from bot.storage import make_engine
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack

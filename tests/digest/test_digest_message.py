@@ -10,7 +10,8 @@ from pathlib import Path
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.digest.topic import DigestDay, Featured, choose_topic, digest_message
+from bot.digest.choose import DigestDay, Featured, choose_topic
+from bot.digest.message import digest_message
 from tests.digest.conftest import FILLER, SimClock, anchor, index_of, make_poster, note_text, write_note
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 

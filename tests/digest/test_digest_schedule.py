@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from bot.config import load_settings
+from bot.digest.choose import DigestDay
 from bot.digest.commands import handle_digest_command
+from bot.digest.poster import Result
 from bot.digest.scheduler import (
     DigestSchedule,
     DigestScheduler,
@@ -23,8 +25,8 @@ from bot.digest.scheduler import (
     run_due,
     start_digest_scheduler,
 )
-from bot.digest.topic import DigestDay, Result
-from bot.storage import create_schema, digest_claims, make_engine
+from bot.migrate import create_schema
+from bot.storage import digest_claims, make_engine
 from tests.digest.conftest import FakeChannel, SimClock, index_of, make_poster, write_topics_vault
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 

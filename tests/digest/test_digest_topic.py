@@ -8,7 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bot.digest.topic import DigestDay, Featured, Outcome, choose_topic, read_featured, related_titles
+from bot.digest.choose import DigestDay, Featured, choose_topic, related_titles
+from bot.digest.ledger import read_featured
+from bot.digest.poster import Outcome
 from tests.digest.conftest import (
     FakeChannel,
     SimClock,

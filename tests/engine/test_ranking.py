@@ -218,7 +218,7 @@ def test_spelling_candidates_are_every_word_within_reach_and_no_other(word: str,
     """Whatever shortcut the speller takes, its candidates are those a full comparison finds."""
     from rapidfuzz.distance import OSA
 
-    from bot.engine.search import MISSPELLING_RATIO, SPELLING_CANDIDATES, Speller
+    from bot.engine.spelling import MISSPELLING_RATIO, SPELLING_CANDIDATES, Speller
 
     max_edits = 1 if len(word) <= 5 else 2
     pool = {w: c for w, c in SPELLING_VOCABULARY.items() if c > MISSPELLING_RATIO or at_least < MISSPELLING_RATIO}

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.engine.live import LiveVault
 from bot.metrics import Metrics
-from bot.slack.app import retry_handlers
+from bot.slack.delivery import retry_handlers
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 
 

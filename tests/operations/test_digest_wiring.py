@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.oauth.installation_store import Installation
 
-from bot.digest.topic import Outcome, Result
+from bot.digest.poster import Outcome, Result
 from bot.slack.operations import Operations
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.oauth_flow import INSTALLED_TEAM, oauth_settings

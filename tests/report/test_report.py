@@ -11,6 +11,7 @@ from sqlalchemy import Engine, insert
 
 from bot import storage
 from bot.cli import main
+from bot.migrate import create_schema
 from bot.report import NOTHING, UNHELPFUL, WEAK, collect_gaps, group_by_topic, render
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -20,7 +21,7 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 def database(tmp_path: Path) -> tuple[str, Engine]:
     url = f"sqlite:///{tmp_path / 'notesbot.sqlite3'}"
     engine = storage.make_engine(url)
-    storage.create_schema(engine)
+    create_schema(engine)
     yield url, engine
     engine.dispose()
 

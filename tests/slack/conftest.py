@@ -1,6 +1,7 @@
 """The real app under uvicorn on loopback (`bot_server`), and `slack`, a `SlackSender`
 (tests/slack_sender.py) that sends it signed requests as Slack does, with response_urls that point
-at the `fake_slack` Web API."""
+at the `fake_slack` Web API. For the tests that build the Bolt app in process: `searcher` over the
+same vault."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 import uvicorn
 
 from bot.config import Settings, load_settings
+from bot.engine.index_cache import load_vault
+from bot.engine.search import Searcher
 from bot.slack.server import build_bolt_app, create_asgi_app
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack_sender import CHANNEL, SIGNING_SECRET, USER, SlackSender, free_port
@@ -77,3 +80,9 @@ def bot_server(fake_slack: FakeSlack, tmp_path: Path) -> Iterator[RunningServer]
 @pytest.fixture
 def slack(bot_server: RunningServer, fake_slack: FakeSlack) -> SlackSender:
     return SlackSender(bot_server.url, fake_slack)
+
+
+@pytest.fixture(scope="session")
+def searcher() -> Searcher:
+    return Searcher(load_vault(VAULT, None).index)
+

@@ -4,19 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.fake_slack import Call
-
 BOT_LINK = re.compile(r"<https://www\.youtube\.com/watch\?v=[A-Za-z0-9_-]{11}(?:&t=\d+s)?\|[^<>|]*>")
-
-
-def texts_of(call: Call) -> str:
-    """The fallback and every block text of a posted message, one per line."""
-    parts = [call.body.get("text", "")]
-    for block in call.body.get("blocks", []):
-        if "text" in block:
-            parts.append(block["text"]["text"])
-        parts += [e.get("text", "") for e in block.get("elements", []) if isinstance(e.get("text"), str)]
-    return "\n".join(parts)
 
 
 def only_bot_links(text: str) -> bool:
@@ -34,12 +22,12 @@ def test_no_text_shows_help(slack, fake_slack):
     slack.command("")
     [call] = fake_slack.wait_for("response_url")
     assert call.body["response_type"] == "ephemeral"
-    assert "/notes computer vision" in texts_of(call)
+    assert "/notes computer vision" in call.texts
 
 
 def test_help_shows_help(slack, fake_slack):
     slack.command("help")
-    assert "/notes computer vision" in texts_of(fake_slack.wait_for("response_url")[0])
+    assert "/notes computer vision" in fake_slack.wait_for("response_url")[0].texts
 
 
 def test_a_hit_answers_with_the_section_and_a_link_to_its_moment(slack, fake_slack):
@@ -48,7 +36,7 @@ def test_a_hit_answers_with_the_section_and_a_link_to_its_moment(slack, fake_sla
     body = call.body
     assert body["response_type"] == "ephemeral"
     assert body["blocks"][0]["text"]["text"].startswith("*Applications of deep learning*\nComputer Vision and Robotics")
-    assert "<https://www.youtube.com/watch?v=s3MuSOl1Rog&t=2280s|Watch from 38:00>" in texts_of(call)
+    assert "<https://www.youtube.com/watch?v=s3MuSOl1Rog&t=2280s|Watch from 38:00>" in call.texts
     buttons = [e["action_id"] for e in body["blocks"][-1]["elements"]]
     assert buttons == ["notes_share", "notes_next", "notes_dismiss"]
     assert [c.method for c in fake_slack.calls] == ["auth.test", "response_url"]
@@ -56,14 +44,14 @@ def test_a_hit_answers_with_the_section_and_a_link_to_its_moment(slack, fake_sla
 
 def test_nothing_found_says_so_with_suggestions(slack, fake_slack):
     slack.command("obotics")  # a slip on the first letter is past correcting, not past suggesting
-    text = texts_of(fake_slack.wait_for("response_url")[0])
+    text = fake_slack.wait_for("response_url")[0].texts
     assert "Nothing found for “obotics”" in text
     assert "• Computer Vision and Robotics" in text
 
 
 def test_an_answer_says_how_misspelt_words_were_read(slack, fake_slack):
     slack.command("computr robotcs")
-    text = texts_of(fake_slack.wait_for("response_url")[0])
+    text = fake_slack.wait_for("response_url")[0].texts
     assert "Computer Vision and Robotics" in text
     assert "for “computr robotcs” (read as computr → *computer*, robotcs → *robotics*)" in text
 
@@ -71,7 +59,7 @@ def test_an_answer_says_how_misspelt_words_were_read(slack, fake_slack):
 def test_channel_ping_in_a_query_is_escaped(slack, fake_slack):
     # typed literally, Slack sends them encoded; "@here" picked from the menu comes as Slack's own ping
     slack.command("&lt;!channel&gt; &lt;https://evil.example|click&gt; <!here> zzqx")
-    text = texts_of(fake_slack.wait_for("response_url")[0])
+    text = fake_slack.wait_for("response_url")[0].texts
     assert "for “&lt;!channel&gt; &lt;https://evil.example|click&gt; zzqx”" in text
     assert "<!here>" not in text
     assert only_bot_links(text)
@@ -79,13 +67,13 @@ def test_channel_ping_in_a_query_is_escaped(slack, fake_slack):
 
 def test_a_query_is_read_as_typed_not_as_slack_encodes_it(slack, fake_slack):
     slack.command("zzqx R&amp;D")
-    text = texts_of(fake_slack.wait_for("response_url")[0])
+    text = fake_slack.wait_for("response_url")[0].texts
     assert "Nothing found for “zzqx R&amp;D”" in text  # "R&D", escaped once for mrkdwn
 
 
 def test_pings_and_links_inside_a_note_are_escaped(slack, fake_slack):
     slack.command("quasar announcements")
-    text = texts_of(fake_slack.wait_for("response_url")[0])
+    text = fake_slack.wait_for("response_url")[0].texts
     assert "Quasar pranks &lt;!here&gt;" in text
     assert "&lt;@U0EVIL1&gt; &amp; friends" in text
     assert "`&lt;!channel&gt;`" in text
@@ -99,12 +87,12 @@ def test_a_very_long_section_is_cut_within_slack_limits(slack, fake_slack):
     excerpt = call.body["blocks"][1]["text"]["text"]
     assert "zeppelin" in excerpt and excerpt.endswith("…")
     assert len(excerpt) <= 3000
-    assert only_bot_links(texts_of(call))
+    assert only_bot_links(call.texts)
 
 
 def test_a_note_without_video_has_no_watch_link(slack, fake_slack):
     slack.command("origami crane")
-    text = texts_of(fake_slack.wait_for("response_url")[0])
+    text = fake_slack.wait_for("response_url")[0].texts
     assert "Origami crane folds" in text
     assert "youtube.com" not in text and "Watch from" not in text
 
@@ -115,7 +103,7 @@ def test_odd_queries_get_an_answer_or_nothing_found(slack, fake_slack):
         slack.command(query)
     calls = fake_slack.wait_for("response_url", count=len(queries))
     for call in calls:
-        text = texts_of(call)
+        text = call.texts
         assert "Nothing found for" in text or "Watch from" in text
         assert "Sorry" not in text
 

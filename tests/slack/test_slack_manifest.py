@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.slack.app import COMMAND
+from bot.slack.listeners.commands import COMMAND
 from bot.slack.oauth import BOT_SCOPES
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack-app-manifest.yml"

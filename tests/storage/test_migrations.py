@@ -20,6 +20,7 @@ from bot.cli import main
 from bot.migrate import (
     VERSION_TABLE,
     alembic_config,
+    create_schema,
     current_revision,
     expected_metadata,
     head_revision,
@@ -93,7 +94,7 @@ def test_every_revision_can_be_undone(engine: Engine) -> None:
 
 
 def test_create_schema_runs_the_migrations(engine: Engine) -> None:
-    storage.create_schema(engine)
+    create_schema(engine)
 
     assert current_revision(engine) == head_revision()
 

@@ -1,29 +1,14 @@
-"""Each Slack event id is claimed once in the shared database, by one process, until it expires."""
+"""Each Slack event id is claimed once in the shared database (SQLite and PostgreSQL), by one process, until it
+expires."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from bot.slack.app import EVENT_MEMORY, claim_event
-from bot.storage import create_schema, make_engine
-from tests.postgres import postgres_url  # noqa: F401  (fixture)
+from bot.storage import EVENT_MEMORY, claim_event
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'events.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_the_first_claim_wins_and_repeats_lose(engine):

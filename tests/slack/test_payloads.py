@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.slack.app import MAX_QUERY_CHARS, limit_query, query_from_slack_text
+from bot.slack.payloads import MAX_QUERY_CHARS, limit_query, query_from_slack_text
 
 
 def test_mentions_and_special_mentions_are_dropped():

@@ -1,0 +1,149 @@
+"""The score of a section for a query, written in one place: every piece a named pure function, beside
+the constants that tune it and their reasons.
+
+Index time (`bot/engine/index.py` builds the postings with these pieces). A section s has three fields f:
+its note's title, its heading path (the headings above it and its own) and its body. For a term t:
+
+    norm_f(s)    = length_norm(|f of s|, B_f)      = (1 - B_f) + B_f * |f of s| / mean |f|   (mean at least 1)
+    tf(t, s)     = Σ_f normalised_tf(WEIGHT_f * count(t in f of s), norm_f(s))      = Σ_f WEIGHT_f * count / norm_f
+    impact(t, s) = idf(df(t), N) * saturation(tf(t, s))                              (BM25F)
+    idf(df, N)   = ln(1 + (N - df + 0.5) / (df + 0.5))       df: sections holding t, N: sections of the vault
+    saturation(tf) = tf / (K1 + tf)
+
+A note n is scored as a whole too, as one field (BM25): its title words count TITLE_WEIGHT each, its
+sections' heading-path and body words once each, and |n| counts them the same way:
+
+    tf(t, n)     = normalised_tf(TITLE_WEIGHT * count(t in title) + count(t in its sections), length_norm(|n|, NOTE_B))
+    impact(t, n) = idf(df(t), N) * saturation(tf(t, n))      df: notes holding t, N: notes of the vault
+
+Query time (`bot/engine/search.py`, `Searcher.search_terms`, whose numbered steps these are). A query is
+read as terms q with weights w_q (1 for a word of its own; less for a hyphenated word's parts and a
+correction searched beside the word as typed, see `bot/engine/spelling.py`):
+
+    1. first(s)  = first_stage(Σ_q query_weighted(impact(q, s), w_q), Σ_q query_weighted(impact(q, n(s)), w_q))
+                 = Σ_q w_q impact(q, s) + NOTE_SHARE * Σ_q w_q impact(q, n(s))     over the sections holding a q
+    2. the best CANDIDATES sections by first(s) go on;
+    3. reranked(s) = first(s) * coverage_factor(held_share(s), number of q)
+                              * introduction_factor(s is its note's introduction) * no_moment_factor(s has no moment)
+         held_share(s)      = Σ_q w_q * (1 if s holds q, INTRODUCTION_HELD if only its note's introduction does,
+                              else 0) / Σ_q w_q
+         coverage_factor    = held_share ** KEYWORD_COVERAGE_POWER for at most KEYWORD_QUERY_TERMS q, else held_share
+         introduction_factor = INTRODUCTION_FACTOR for a note's introduction, else 1
+         no_moment_factor   = NO_MOMENT_FACTOR for a section without a timestamp, else 1
+    4. score(s) = reranked(s) * phrase_factor(pairs held, pairs) for the best PHRASE_CANDIDATES by reranked(s),
+                  reranked(s) for the rest, where
+         phrase_factor = 1 + PHRASE_BONUS * (pairs held) / pairs, over the query's adjacent pairs of distinct terms,
+                         held where they stand side by side in s's heading path or body
+    5. the candidates ordered by score, best first (ties kept in the order of step 3);
+    6. de-duplicated: a section repeating one ranked above it (same video and moment, or same heading and video)
+       is left out, and the first `limit` are the hits, with score(s) rounded to 4 decimals.
+
+Array pieces compute in float32 as the postings hold their impacts; weights and constants are Python floats,
+which numpy applies in the array's own precision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+# --- index time: BM25F over the fields of a section, BM25 over a whole note --------------------------
+
+# Field weights. A heading is short and says what its section is about: a word there counts twice one
+# in the body. The note's title is shared by all its sections, so it tells them apart no better than
+# the body does: it counts once.
+TITLE_WEIGHT = 1.0
+HEADING_WEIGHT = 2.0
+BODY_WEIGHT = 1.0
+# Length normalisation. Titles and heading paths are a few words whose length says little about what
+# they are about: a long one is damped only a little. Bodies and whole notes vary from a line to pages,
+# where a word in a short one says more: the usual BM25 value.
+TITLE_B = 0.3
+HEADING_B = 0.3
+BODY_B = 0.75
+NOTE_B = 0.75
+K1 = 1.2  # term frequency saturation, the usual BM25 value: each further occurrence of a word adds less
+
+
+def length_norm(lengths: np.ndarray, b: float) -> np.ndarray:
+    """Each document's length over the mean length, blended by `b` between 1 (no normalisation) and that
+    ratio. A mean under 1 counts as 1: a field empty in most documents (or all) neither damps its few
+    non-empty ones hard nor divides by zero."""
+    lengths = lengths.astype(np.float32)
+    average = max(float(lengths.mean()) if len(lengths) else 1.0, 1.0)
+    return (1 - b) + b * lengths / average
+
+
+def normalised_tf(weighted_counts: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    """A term's (weighted) count in a field, over that field's length norm: what BM25F sums over fields."""
+    return weighted_counts / norm
+
+
+def idf(df: np.ndarray, doc_count: int) -> np.ndarray:
+    """Inverse document frequency of terms held by `df` of `doc_count` documents (Lucene's, never
+    negative: a term in most documents still counts a little)."""
+    return np.log1p((doc_count - df + 0.5) / (df + 0.5)).astype(np.float32)
+
+
+def saturation(tf: np.ndarray) -> np.ndarray:
+    """A term frequency saturated towards 1 (half way at K1): a word repeated is not a word more relevant."""
+    return tf / (K1 + tf)
+
+
+# --- query time: the first stage, then the rerank of the best candidates -------------------------------
+
+NOTE_SHARE = 1.0  # how much of the note's own score each of its sections inherits: a question naming
+# the guest or the topic of a note finds the right section in it
+CANDIDATES = 100  # sections reranked and de-duplicated per query
+INTRODUCTION_FACTOR = 0.6  # the text before the first heading summarises the note: rarely the answer
+INTRODUCTION_HELD = 0.25  # a query word found only in a section's note introduction counts this much
+# The share of query words a section holds scales its score. A short query is keywords, each one a
+# thing the answer is about: a section holding them all should beat a longer one repeating only some,
+# so the share counts more than in proportion. A longer query is a question in prose, whose words the
+# answer need not all hold.
+KEYWORD_QUERY_TERMS = 6
+KEYWORD_COVERAGE_POWER = 1.5
+# An answer is a moment of a video: a section that cannot link to one (a channel's list of videos, a
+# note without timestamps) is a weaker answer than one that can.
+NO_MOMENT_FACTOR = 0.8
+PHRASE_CANDIDATES = 30  # best sections checked for the query's word pairs (checking costs a scan of their text)
+PHRASE_BONUS = 0.5  # a section holding all of the query's adjacent word pairs scores this much more
+
+
+def query_weighted(impacts: np.ndarray, weight: float) -> np.ndarray:
+    """A query term's impacts as they count in the query: times its weight (most weigh 1: nothing to do)."""
+    return impacts if weight == 1 else weight * impacts
+
+
+def first_stage(section_scores: np.ndarray, note_scores: np.ndarray) -> np.ndarray:
+    """Sections' own BM25F scores plus NOTE_SHARE of their notes' BM25 scores (aligned section by section)."""
+    return section_scores + NOTE_SHARE * note_scores
+
+
+def held_share(in_section: np.ndarray, in_introduction: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """The share of the query's weight each section holds, from (term, section) tables of whether the
+    section holds the term and whether its note's introduction does: a word only the introduction holds
+    counts INTRODUCTION_HELD (it sets the scene, such as who is speaking)."""
+    weight_row = np.fromiter(weights, dtype=np.float32, count=len(weights))
+    held = weight_row @ np.where(in_section, 1.0, INTRODUCTION_HELD * in_introduction).astype(np.float32)
+    return held / sum(weights)
+
+
+def coverage_factor(share: np.ndarray, term_count: int) -> np.ndarray:
+    """The held share as a factor: more than in proportion for a keyword query (at most
+    KEYWORD_QUERY_TERMS terms), in proportion for a question in prose."""
+    return share**KEYWORD_COVERAGE_POWER if term_count <= KEYWORD_QUERY_TERMS else share
+
+
+def introduction_factor(is_introduction: np.ndarray) -> np.ndarray:
+    return np.where(is_introduction, np.float32(INTRODUCTION_FACTOR), np.float32(1.0))
+
+
+def no_moment_factor(has_no_moment: np.ndarray) -> np.ndarray:
+    return np.where(has_no_moment, np.float32(NO_MOMENT_FACTOR), np.float32(1.0))
+
+
+def phrase_factor(pairs_held: np.ndarray, pair_count: int) -> np.ndarray:
+    """1 plus PHRASE_BONUS times the share of the query's adjacent word pairs a section holds."""
+    return 1 + PHRASE_BONUS * pairs_held / pair_count

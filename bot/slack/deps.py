@@ -1,0 +1,59 @@
+"""What the Slack listeners are given: the searcher, the shared database, the clock, the answer pool, digest hooks.
+
+Every listener acknowledges first (Bolt acknowledges events by itself) and hands the slow work (search,
+then one post) to the answer pool through `ListenerDeps.later`, so that a burst of requests is
+acknowledged at once. Tests hand in fakes: a fixed searcher, a fresh database, a simulated clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from bot.engine.search import Hit, Searcher
+from bot.slack.delivery import Reply
+
+log = logging.getLogger("notesbot.slack")
+
+# Threads that search and post answers after the ack. Bolt acks a slash command from a worker of its own
+# small pool: keeping the slow work out of that pool keeps acks fast under bursts. Two cores; answers also
+# wait on Slack, hence a few more threads than cores.
+ANSWER_WORKERS = 4
+
+SearcherSource = Callable[[], Searcher]
+Clock = Callable[[], datetime]
+# `/notes digest <args>`: (args, the slash command payload, a function that answers the user privately).
+DigestCommand = Callable[[str, dict[str, Any], Reply], None]
+# Today's digest topic for App Home, or None when no digest is configured or nothing was chosen yet.
+TodayTopic = Callable[[], Hit | None]
+
+
+def new_answer_pool() -> Executor:
+    """ANSWER_WORKERS threads for the answers."""
+    return ThreadPoolExecutor(max_workers=ANSWER_WORKERS, thread_name_prefix="notesbot-answer")
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerDeps:
+    searcher_source: SearcherSource  # the current searcher (the live vault's index, its searches observed)
+    engine: Engine  # the database every process shares: an event is claimed there once
+    clock: Clock
+    answer_pool: Executor
+    digest_command: DigestCommand | None = None  # without it, `/notes digest ...` is searched like any query
+    today_topic: TodayTopic | None = None  # without it, App Home shows no topic
+
+    def later(self, work: Callable[..., None], *args: Any) -> None:
+        """Run `work(*args)` on the answer pool; an exception it lets through is logged, not lost."""
+        self.answer_pool.submit(work, *args).add_done_callback(_log_failure)
+
+
+def _log_failure(future: Future) -> None:
+    error = future.exception()
+    if error is not None:
+        log.error("answering failed: %r", error, exc_info=error)

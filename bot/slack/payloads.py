@@ -1,0 +1,61 @@
+"""Reading what Slack sends: the question in a message's text, a result button's value, who pressed it and where.
+
+Slack encodes a message's text: `&`, `<`, `>` as entities, mentions as `<@U123>`, links as `<url|label>`.
+The question is read back as typed; everything quoted from it is escaped again when it is posted
+(bot.slack.messages).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.slack.messages import read_result_value
+
+MAX_QUERY_CHARS = 300  # longer input is cut at a word: no real question needs more, and search time grows
+
+_SLACK_MENTION = re.compile(r"<[@!][^>]*>")
+_SLACK_LABELLED = re.compile(r"<[^>|]*\|([^>]*)>")
+_SLACK_BARE = re.compile(r"<([^>|]*)>")
+
+
+def limit_query(text: str) -> str:
+    """At most MAX_QUERY_CHARS characters of `text`, cut at a word where there is one."""
+    text = " ".join(text.split())
+    if len(text) <= MAX_QUERY_CHARS:
+        return text
+    head = text[: MAX_QUERY_CHARS + 1]
+    space = head.rfind(" ")
+    return head[:space] if space > 0 else text[:MAX_QUERY_CHARS]
+
+
+def query_from_slack_text(text: str) -> str:
+    """The query in a message or slash command as Slack encodes it: mentions dropped, links reduced to
+    their labels, entities decoded, so "R&amp;D" is read as typed (the answer escapes whatever it quotes
+    again)."""
+    text = _SLACK_MENTION.sub(" ", text)
+    text = _SLACK_LABELLED.sub(r"\1", text)
+    text = _SLACK_BARE.sub(r"\1", text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(text.split())
+
+
+def from_a_bot(event: dict[str, Any]) -> bool:
+    """An event written by a bot (this one included), which the bot must not answer."""
+    return bool(event.get("bot_id") or event.get("bot_profile") or event.get("subtype") == "bot_message")
+
+
+def pressed(body: dict[str, Any]) -> dict[str, Any]:
+    """The button of a block_actions payload."""
+    return (body.get("actions") or [{}])[0]
+
+
+def button_value(body: dict[str, Any]) -> tuple[str, int]:
+    """The query and position a result's button carries (ValueError if it is not ours)."""
+    query, position = read_result_value(pressed(body).get("value") or "")
+    return query, max(0, position)
+
+
+def action_context(body: dict[str, Any]) -> dict[str, Any]:
+    """A block_actions payload's channel and user, named as in a slash command payload."""
+    return {"channel_id": (body.get("channel") or {}).get("id"), "user_id": (body.get("user") or {}).get("id")}

@@ -1,0 +1,89 @@
+"""`/notes` in process: acknowledged with an empty 200, then usage, an answer, or the digest's reply, privately."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.slack.delivery import Reply
+from bot.slack.listeners.commands import COMMAND
+from tests.fake_slack import FakeSlack
+from tests.slack.dispatch import BoltDispatcher
+from tests.slack.listeners.conftest import MakeSlack
+from tests.slack_sender import CHANNEL, USER
+
+
+def test_a_command_is_acknowledged_with_an_empty_200(slack: BoltDispatcher) -> None:
+    response = slack.command("computer vision")
+
+    assert (response.status, response.body) == (200, "")
+
+
+@pytest.mark.parametrize("text", ["", "help", "HELP", "-h", "--help", "?", "help me please"])
+def test_no_words_or_a_help_word_answers_with_usage(slack: BoltDispatcher, fake_slack: FakeSlack, text: str) -> None:
+    slack.command(text)
+
+    [usage] = fake_slack.calls_to("response_url")
+    assert usage.body["response_type"] == "ephemeral"
+    assert "/notes computer vision" in usage.texts
+
+
+def test_a_query_is_answered_privately_with_its_best_hit_and_the_answer_buttons(
+    slack: BoltDispatcher, fake_slack: FakeSlack
+) -> None:
+    slack.command("computer   vision")
+
+    [answer] = fake_slack.calls_to("response_url")
+    assert answer.body["response_type"] == "ephemeral"
+    assert answer.body["blocks"][0]["text"]["text"] == "*Applications of deep learning*\nComputer Vision and Robotics"
+    assert [e["action_id"] for e in answer.body["blocks"][-1]["elements"]] == [
+        "notes_share",
+        "notes_next",
+        "notes_dismiss",
+    ]
+
+
+def test_a_query_is_read_as_typed_from_slack_markup(slack: BoltDispatcher, fake_slack: FakeSlack) -> None:
+    slack.command("<@U0SOMEONE> R&amp;D <https://example.com|origami>")
+
+    [answer] = fake_slack.calls_to("response_url")
+    assert "Origami crane folds" in answer.texts
+    assert "for “R&amp;D origami”" in answer.texts  # the mention dropped, the link's label kept, "&" escaped again
+
+
+def test_digest_words_go_to_the_digest_command_which_answers_privately(
+    make_slack: MakeSlack, fake_slack: FakeSlack
+) -> None:
+    given: list[tuple[str, dict[str, Any]]] = []
+
+    def digest_command(args: str, payload: dict[str, Any], reply: Reply) -> None:
+        given.append((args, payload))
+        reply({"text": "Topic of the day is on for this channel."})
+
+    make_slack(digest_command=digest_command).command("Digest on 09:00   Europe/Berlin")
+
+    [(args, payload)] = given
+    assert args == "on 09:00 Europe/Berlin"
+    assert (payload["command"], payload["channel_id"], payload["user_id"]) == (COMMAND, CHANNEL, USER)
+    [reply] = fake_slack.calls_to("response_url")
+    assert reply.body == {"response_type": "ephemeral", "text": "Topic of the day is on for this channel."}
+
+
+def test_without_a_digest_command_digest_words_are_searched_like_any_query(
+    slack: BoltDispatcher, fake_slack: FakeSlack
+) -> None:
+    slack.command("digest zzqx")
+
+    [answer] = fake_slack.calls_to("response_url")
+    assert "Nothing found for “digest zzqx”" in answer.texts
+
+
+def test_a_digest_command_that_fails_gets_the_user_an_apology(make_slack: MakeSlack, fake_slack: FakeSlack) -> None:
+    def broken(_args: str, _payload: dict[str, Any], _reply: Reply) -> None:
+        raise RuntimeError("the database is away")
+
+    make_slack(digest_command=broken).command("digest off")
+
+    [apology] = fake_slack.calls_to("response_url")
+    assert apology.body["text"].startswith("Sorry, I could not deliver the answer")
