@@ -279,6 +279,11 @@ class FakeSocketMode:
         for link in list(self.links):
             if link.closed_at is None:
                 link.connection.transport.abort()
+        # Let every handler and server task end before the loop stops, rather than be destroyed pending.
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def _close_later(self, link: Link) -> None:
         self._loop.create_task(link.connection.close())
