@@ -6,7 +6,9 @@
 
 - records every call as a `Call` (kind "api" or "response_url", method, parsed body, headers, status);
 - checks the bot token (``Authorization: Bearer <token>``) on Web API calls: a wrong or missing token
-  gets ``{"ok": false, "error": "invalid_auth"}``;
+  gets ``{"ok": false, "error": "invalid_auth"}``; ``apps.connections.open`` checks the app token (``xapp-...``)
+  instead, refuses a bot token with ``not_allowed_token_type`` as Slack does, and answers with the URL of the
+  Socket Mode endpoint attached as ``socket_mode_url`` (tests/fake_socket_mode.py attaches itself);
 - validates what Slack would refuse or what the bot must never send, and lists it in ``fake.violations``
   (answering like Slack: ``{"ok": false, "error": "invalid_blocks"}``, or HTTP 400 on a response_url):
   more than 50 blocks (100 in a view), a section text over 3,000 characters, a message
@@ -36,6 +38,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 BOT_TOKEN = "xoxb-fake-bot-token"
+APP_TOKEN = "xapp-1-A0NOTESBOT-1-fake-app-token"
 BOT_USER_ID = "UBOT0001"
 BOT_ID = "BBOT0001"
 TEAM_ID = "T0000001"
@@ -80,6 +83,8 @@ class FakeSlack:
     bot_user_id: str = BOT_USER_ID
     bot_id: str = BOT_ID
     team_id: str = TEAM_ID
+    app_token: str = APP_TOKEN
+    socket_mode_url: Callable[[], str] | None = None  # a fresh Socket Mode URL per apps.connections.open
     calls: list[Call] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
 
@@ -181,8 +186,10 @@ class FakeSlack:
                 return self._refusal(kind, failure.error)
             retry = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return failure.status, retry, {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal"}
-        if kind == "api" and headers.get("authorization") != f"Bearer {self.token}":
-            return 200, {}, {"ok": False, "error": "invalid_auth"}
+        if kind == "api":
+            refusal = self._token_refusal(method, headers.get("authorization", ""))
+            if refusal is not None:
+                return 200, {}, {"ok": False, "error": refusal}
         problems = _validate(method, body)
         if problems:
             self.violations += [f"{method}: {p}" for p in problems]
@@ -190,6 +197,14 @@ class FakeSlack:
         if kind == "response_url":
             return 200, {}, "ok"
         return 200, {}, self._success(method, body)
+
+    def _token_refusal(self, method: str, authorization: str) -> str | None:
+        """Why Slack would refuse the token, or None: Socket Mode URLs take the app token, all else the bot's."""
+        if method != "apps.connections.open":
+            return None if authorization == f"Bearer {self.token}" else "invalid_auth"
+        if authorization.startswith("Bearer xoxb-"):
+            return "not_allowed_token_type"
+        return None if authorization == f"Bearer {self.app_token}" else "invalid_auth"
 
     @staticmethod
     def _refusal(kind: str, error: str) -> tuple[int, dict, Any]:
@@ -210,6 +225,11 @@ class FakeSlack:
                 "bot_id": self.bot_id,
                 "is_enterprise_install": False,
             }
+        if method == "apps.connections.open":
+            if self.socket_mode_url is None:
+                self.violations.append("apps.connections.open: no Socket Mode endpoint attached to the fake")
+                return {"ok": False, "error": "internal_error"}
+            return {"ok": True, "url": self.socket_mode_url()}
         ts = f"{1_700_000_000 + next(self._ts)}.000100"
         if method == "chat.postMessage":
             message = {k: body.get(k) for k in ("text", "blocks", "thread_ts") if k in body}

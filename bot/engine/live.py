@@ -10,6 +10,11 @@ before reloading, so a `git pull` touching a thousand files costs one re-index. 
 the files whose stamp changed (bot.engine.index_cache's `VaultLoader` keeps the others parsed, per file, in
 NOTESBOT_CACHE_DIR).
 
+NOTES_DIR may be a symlink that is swapped to point elsewhere, as git-sync does on every sync (a new worktree, a
+symlink made under a temporary name and renamed over the old one, the old worktree removed): the watch follows the
+link. It watches the folder the link points to, and the folder holding the link for the rename; a swap re-indexes
+once, and the removal of the old worktree, no longer linked to, is not a change of the notes.
+
 A note saved broken (its front matter cannot be read) is logged as `path:line: error: ...`; it keeps
 serving its last good version until it is fixed, and every other note keeps serving as usual. A
 reload that fails as a whole (the folder unreadable) keeps the previous index serving.
@@ -34,6 +39,7 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 from bot.engine.index_cache import Vault, VaultLoader
@@ -136,7 +142,8 @@ POLL_SECONDS = 5.0  # NOTES_WATCH=poll: how often every note is looked at
 
 class NotesWatcher:
     """Reloads `live` once the vault has been quiet for `quiet` seconds after a change (or after
-    `longest` seconds of uninterrupted changes, so a folder that never stops changing still updates)."""
+    `longest` seconds of uninterrupted changes, so a folder that never stops changing still updates).
+    When NOTES_DIR or a folder above it is a symlink, a swap of that link is a change too (see the module's doc)."""
 
     def __init__(
         self, live: LiveVault, quiet: float = 1.0, longest: float = 30.0, poll_every: float | None = None
@@ -151,9 +158,17 @@ class NotesWatcher:
         # network volume, where a change made on another machine raises no event here.
         self._observer = Observer() if poll_every is None else PollingObserver(timeout=poll_every)
         self._thread = threading.Thread(target=self._run, name="notes-reloader", daemon=True)
+        self._link = _swappable_link(live.root)
+        self._target = live.root.resolve()
+        self._notes_watch: ObservedWatch | None = None
 
     def start(self) -> NotesWatcher:
-        self._observer.schedule(_ChangeHandler(self.note_changed), str(self.live.root), recursive=True)
+        self._watch_target()
+        if self._link is not None:
+            link = str(self._link)
+            self._observer.schedule(
+                _ChangeHandler(self.note_changed, lambda event: link in _paths(event)), str(self._link.parent)
+            )
         self._observer.start()
         self._thread.start()
         return self
@@ -179,6 +194,7 @@ class NotesWatcher:
                 return
             # Cleared before reading the folder: a change landing during the reload triggers another.
             self._changed.clear()
+            self._follow_link()
             self.live.reload()
 
     def _wait_for_quiet(self) -> None:
@@ -191,18 +207,48 @@ class NotesWatcher:
             self._stopping.wait(min(self.quiet - quiet_for, self.longest - (now - first)))
 
 
+    def _watch_target(self) -> None:
+        """Watch the folder NOTES_DIR leads to now; events from one it no longer leads to are not notes changing."""
+        target = self._target
+        self._notes_watch = self._observer.schedule(
+            _ChangeHandler(self.note_changed, lambda event: _concerns_notes(event) and target == self._target),
+            str(target),
+            recursive=True,
+        )
+
+    def _follow_link(self) -> None:
+        """After the link was swapped, watch the folder it points to now instead of the one before."""
+        target = self.live.root.resolve()
+        if target == self._target or self._link is None:
+            return
+        log.info("%s now leads to %s", self._link, target)
+        if self._notes_watch is not None:
+            self._observer.unschedule(self._notes_watch)
+        self._target = target
+        self._watch_target()
+
+
+def _swappable_link(root: Path) -> Path | None:
+    """The symlink nearest to `root` among it and the folders above it, if any: the one a swap replaces."""
+    return next((path for path in (root, *root.parents) if path.is_symlink()), None)
+
+
 class _ChangeHandler(FileSystemEventHandler):
-    def __init__(self, on_change: Callable[[], None]) -> None:
+    def __init__(self, on_change: Callable[[], None], concerns: Callable[[FileSystemEvent], bool]) -> None:
         self._on_change = on_change
+        self._concerns = concerns
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in _CHANGES and _concerns_notes(event):
+        if event.event_type in _CHANGES and self._concerns(event):
             self._on_change()
+
+
+def _paths(event: FileSystemEvent) -> tuple[str, str]:
+    return str(event.src_path), str(event.dest_path or "")
 
 
 def _concerns_notes(event: FileSystemEvent) -> bool:
     """A markdown file, or a folder created, deleted or moved (which moves the notes inside it)."""
     if event.is_directory:
         return event.event_type != EVENT_TYPE_MODIFIED
-    paths = (str(event.src_path), str(event.dest_path or ""))
-    return any(path.lower().endswith(".md") for path in paths)
+    return any(path.lower().endswith(".md") for path in _paths(event))

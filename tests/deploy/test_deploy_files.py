@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
+import subprocess
 import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
@@ -17,7 +19,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from bot.cli import _parser
-from bot.config import Settings
+from bot.config import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -71,14 +73,14 @@ def test_the_image_is_python_3_11_slim_as_pyproject_requires() -> None:
 def test_the_image_installs_the_project_with_pip_from_the_files_it_copies() -> None:
     copied = [shlex.split(arguments)[:-1] for arguments in instructions("COPY")]
     sources = [source for sources in copied for source in sources]
-    assert {"pyproject.toml", "bot"} <= set(sources)
+    assert {"requirements.lock", "pyproject.toml", "bot"} <= set(sources)
     assert all((REPO / source).exists() for source in sources), sources
-    assert any(re.search(r"\bpip install (--no-cache-dir )?\.( |$)", run) for run in instructions("RUN"))
+    assert any(re.search(r"\bpip install (--no-cache-dir )?--no-deps \.( |$)", run) for run in instructions("RUN"))
 
 
 def test_the_build_context_ignore_file_lets_the_copied_files_through() -> None:
     patterns = [p for p in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines() if p and p[0] != "#"]
-    for source in ("pyproject.toml", "README.md", "bot/", "bot/migrations/env.py"):
+    for source in ("requirements.lock", "pyproject.toml", "README.md", "bot/", "bot/migrations/env.py"):
         included = False
         for pattern in patterns:  # last match wins, as in Docker
             negated = pattern.startswith("!")
@@ -196,6 +198,34 @@ def test_compose_puts_one_port_in_front_of_both_replicas(compose: dict) -> None:
     assert re.search(r"listen 80;", nginx)
     upstream = set(re.findall(r"server (\S+?):(\d+)", nginx))
     assert upstream == {(name, service["environment"]["PORT"]) for name, service in bots(compose).items()}
+
+
+# ---- docker-compose.socket-mode.yml -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def socket_compose() -> dict:
+    return yaml.safe_load((DEPLOY / "docker-compose.socket-mode.yml").read_text())
+
+
+def test_socket_mode_compose_runs_one_bot_with_the_app_token_and_no_open_port(socket_compose: dict) -> None:
+    [bot] = socket_compose["services"].values()
+    assert (DEPLOY / bot["build"]["context"]).resolve() == REPO and bot["image"] == "notesbot:latest"
+    env = bot["environment"]
+    assert set(env) <= SETTINGS and "SLACK_APP_TOKEN" in env and "SLACK_SIGNING_SECRET" not in env
+    assert "ports" not in bot  # Slack's requests come over the socket; the probes stay inside the container
+    sqlite_folder = str(Path(make_url(env["DATABASE_URL"]).database).parent)
+    mounts = {target: source for source, target, _mode in map(compose_mount, bot["volumes"])}
+    assert {mounts[sqlite_folder], mounts[env["NOTESBOT_CACHE_DIR"]]} <= set(socket_compose["volumes"])
+    assert compose_mount(next(v for v in bot["volumes"] if ":/notes" in v))[2] == "ro"
+
+
+def test_socket_mode_compose_restarts_the_bot_when_it_exits_and_checks_readyz(socket_compose: dict) -> None:
+    [bot] = socket_compose["services"].values()
+    assert bot["restart"] == "unless-stopped"  # notesbot exits when its link has been down too long
+    probe = " ".join(bot["healthcheck"]["test"])
+    assert "/readyz" in probe and "os.environ.get('PORT', '3000')" in probe
+    assert bot["environment"]["PORT"] == str(Settings.model_fields["port"].default)
 
 
 # ---- Kubernetes ------------------------------------------------------------------------------------
@@ -365,3 +395,85 @@ def test_the_readme_explains_socket_mode_http_scaling_and_the_probes() -> None:
         assert heading in readme
     for path in ("/healthz", "/readyz", "/metrics", "/slack/events"):
         assert path in readme
+
+
+# ---- stopping without dropping answers -------------------------------------------------------------------------
+
+SHUTDOWN_GRACE_SECONDS = 20  # how long notesbot finishes its answers after SIGTERM (SHUTDOWN_GRACE_SECONDS' default)
+
+
+def test_a_stopping_pod_pauses_for_the_service_then_has_time_to_finish(manifests: dict[str, dict]) -> None:
+    pause = container(manifests)["lifecycle"]["preStop"]["exec"]["command"]
+    assert pause[0] == "sleep" and int(pause[1]) >= 3
+    grace = pod(manifests)["spec"]["terminationGracePeriodSeconds"]
+    assert int(pause[1]) + SHUTDOWN_GRACE_SECONDS < grace
+
+
+# ---- Kubernetes with git-sync ----------------------------------------------------------------------------------
+
+GIT_SYNC = DEPLOY / "k8s-git-sync"
+
+
+def git_sync_patch() -> dict:
+    return yaml.safe_load((GIT_SYNC / "git-sync.yaml").read_text())
+
+
+def git_sync_args(spec: dict) -> dict[str, str]:
+    return dict(arg.removeprefix("--").partition("=")[::2] for arg in spec["args"])
+
+
+def git_sync_containers(pod_spec: dict) -> tuple[dict, dict]:
+    [clone] = [c for c in pod_spec["initContainers"] if c["image"].startswith("registry.k8s.io/git-sync/")]
+    [sidecar] = [c for c in pod_spec["containers"] if c["image"].startswith("registry.k8s.io/git-sync/")]
+    return clone, sidecar
+
+
+def test_the_git_sync_variant_is_the_base_with_its_claim_dropped() -> None:
+    kustomization = yaml.safe_load((GIT_SYNC / "kustomization.yaml").read_text())
+    assert kustomization["resources"] == ["../k8s"]
+    paths = [p["path"] for p in kustomization["patches"] if "path" in p]
+    assert all((GIT_SYNC / path).is_file() for path in paths)
+    [dropped] = [yaml.safe_load(p["patch"]) for p in kustomization["patches"] if "patch" in p]
+    claim = yaml.safe_load((K8S / "pvc.yaml").read_text())
+    assert dropped["$patch"] == "delete"
+    assert (dropped["kind"], dropped["metadata"]["name"]) == (claim["kind"], claim["metadata"]["name"])
+
+
+def test_git_sync_clones_first_then_keeps_the_link_notes_dir_points_at() -> None:
+    clone, sidecar = git_sync_containers(git_sync_patch()["spec"]["template"]["spec"])
+    first, then = git_sync_args(clone), git_sync_args(sidecar)
+    for container_ in (clone, sidecar):
+        assert re.fullmatch(r"registry\.k8s\.io/git-sync/git-sync:v4\.\d+\.\d+", container_["image"])
+        [mount] = container_["volumeMounts"]
+        assert (mount["name"], mount["mountPath"]) == ("notes", first["root"])
+    assert "one-time" in first and "one-time" not in then and "period" in then
+    assert {k: v for k, v in first.items() if k != "one-time"} == {k: v for k, v in then.items() if k != "period"}
+    assert "CHANGE-ME" in first["repo"]
+    settings = yaml.safe_load((GIT_SYNC / "settings.yaml").read_text())["data"]
+    assert set(settings) <= SETTINGS
+    assert settings["NOTES_DIR"] == f"{first['root']}/{first['link']}"
+    assert settings["NOTES_WATCH"] == "events"  # an emptyDir is a local disk
+    assert load_settings(notes_watch=settings["NOTES_WATCH"]).notes_watch == "events"
+
+
+def test_the_bot_reads_the_empty_dir_git_sync_writes(manifests: dict[str, dict]) -> None:
+    [notes] = git_sync_patch()["spec"]["template"]["spec"]["volumes"]
+    assert notes == {"name": "notes", "emptyDir": {}, "persistentVolumeClaim": None}  # null: the claim removed
+    bot_mount = next(m for m in container(manifests)["volumeMounts"] if m["name"] == "notes")
+    _clone, sidecar = git_sync_containers(git_sync_patch()["spec"]["template"]["spec"])
+    assert bot_mount["readOnly"] is True and bot_mount["mountPath"] == git_sync_args(sidecar)["root"]
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="no kubectl (with kustomize) on this machine")
+def test_the_git_sync_variant_renders_with_kustomize() -> None:
+    rendered = subprocess.run(
+        ["kubectl", "kustomize", str(GIT_SYNC)], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    documents = {d["kind"]: d for d in yaml.safe_load_all(rendered)}
+    assert "PersistentVolumeClaim" not in documents
+    spec = documents["Deployment"]["spec"]["template"]["spec"]
+    assert sorted(c["name"] for c in spec["containers"]) == ["git-sync", "notesbot"]
+    assert [c["name"] for c in spec["initContainers"]] == ["git-sync-clone"]
+    assert {"name": "notes", "emptyDir": {}} in spec["volumes"]
+    assert documents["ConfigMap"]["data"]["NOTES_DIR"] == "/notes/current"
+    assert documents["ConfigMap"]["data"]["PORT"] == "3000"  # the base's other settings kept

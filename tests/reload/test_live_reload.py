@@ -3,7 +3,6 @@ restart; a burst of changes is one re-index; a broken note is reported and the r
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -14,21 +13,8 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.engine.live import LiveVault, NotesWatcher
-from bot.engine.search import Searcher
+from tests.reload.notes_on_disk import notes_found, write_note
 from tests.waiting import eventually
-
-
-def write_note(root: Path, rel: str, title: str, body: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    video_id = hashlib.sha1(rel.encode()).hexdigest()[:11]  # one video per note, as in the corpus
-    path.write_text(f"---\ntitle: {title}\nvideoId: {video_id}\n---\n\n{body}\n")
-
-
-def notes_found(searcher: Searcher, query: str) -> set[str]:
-    return {hit.note for hit in searcher.search(query, limit=50)}
-
-
 
 
 @pytest.fixture
