@@ -68,17 +68,41 @@ def test_a_stamp_whose_hours_would_be_a_day_or_more_is_minutes_and_seconds() -> 
     assert read_note_timestamps(["00:05:00", "00:12:30", "24:50:00", "31:10:00"]) == [300, 750, 1490, 1870]
 
 
-def test_a_note_written_mm_ss_00_throughout_is_read_minutes_first_from_its_first_stamp() -> None:
-    # _drpreetisharma/differential_diagnosis_in_pathology.md: 02:04:00 is 2:04, not 2 hours in
-    raws = ["02:04:00", "02:15:00", "02:12:00", "10:27:00", "23:51:00", "24:00:00", "24:20:00", "39:08:00"]
-    assert read_note_timestamps(raws) == [124, 135, 132, 627, 1431, 1440, 1460, 2348]
+def minutes_first(raw: str) -> int:
+    minutes, seconds, _ = raw.split(":")
+    return int(minutes) * 60 + int(seconds)
 
 
-def test_a_third_part_of_hundredths_is_dropped_even_when_it_is_60_or_more() -> None:
-    # fireship/features_and_pricing_of_aws_amplify.md: 02:37:92 sits between 2:37 and 2:42, so the
-    # third part is hundredths of a second: 04:37:60 is 4:37, not 4:38
-    raws = ["02:30:46", "02:35:05", "02:37:92", "02:42:75", "02:47:76", "04:37:60", "04:47:35"]
-    assert read_note_timestamps(raws) == [150, 155, 157, 162, 167, 277, 287]
+@pytest.mark.parametrize(
+    "raws",
+    [
+        ["02:04:00", "02:15:00", "02:12:00", "10:27:00", "23:51:00", "24:00:00", "24:20:00", "39:08:00"],
+        ["02:30:46", "02:35:05", "02:37:92", "02:42:75", "02:47:76", "04:37:60", "04:47:35"],
+        ["07:56:06", "08:14:81", "08:16:94", "08:20:94", "08:22:04", "08:23:44", "08:25:29"],
+    ],
+    ids=[
+        # _drpreetisharma/differential_diagnosis_in_pathology.md
+        "MM:SS:00 throughout, so 02:04:00 is 2:04 and not two hours in",
+        # fireship/features_and_pricing_of_aws_amplify.md
+        "hundredths: 02:37:92 sits between 2:37 and 2:42, so 04:37:60 is 4:37 and not 4:38",
+        # mkbhd/realme_cocacola_collaboration_phone.md
+        "after 8:22, 08:23:44 read as hours would run past the whole note",
+    ],
+)
+def test_a_note_that_writes_minutes_first_throughout_is_read_minutes_first(raws: list[str]) -> None:
+    assert read_note_timestamps(raws) == [minutes_first(raw) for raw in raws]
+
+
+def test_hours_with_real_seconds_after_a_stretch_of_mm_ss_00_stay_hours() -> None:
+    # inteligencialtda/pastor_antnio_juniors_spiritual_journey_and_transformation.md switches forms:
+    # 05:17:00 is 5:17 (its hours would be past everything else), 01:08:20 is past 54:30
+    raws = ["05:17:00", "07:29:00", "49:00:00", "54:30:00", "01:08:20", "01:12:15", "02:55:56", "02:48:00"]
+    assert read_note_timestamps(raws) == [317, 449, 2940, 3270, 4100, 4335, 10556, 10080]
+
+
+def test_placeholders_and_other_forms_keep_their_reading_in_a_minutes_first_note() -> None:
+    raws = ["HH:MM:SS", "00:10", "24:50:00", "01:00:17:51", "12:75:00", "2241"]
+    assert read_note_timestamps(raws) == [None, 10, 1490, 3617, None, 2241]
 
 
 def test_a_lone_third_part_over_59_is_a_slip_and_stays_unreadable() -> None:
@@ -90,38 +114,20 @@ def test_a_lone_third_part_over_59_is_a_slip_and_stays_unreadable() -> None:
     assert seconds[:11] + seconds[12:] == [parse_timestamp(raw) for raw in raws[:11] + raws[12:]]
 
 
-def test_hours_with_real_seconds_after_a_stretch_of_mm_ss_00_stay_hours() -> None:
-    # inteligencialtda/pastor_antnio_juniors_spiritual_journey_and_transformation.md switches forms:
-    # 05:17:00 is 5:17 (its hours would be past everything else), 01:08:20 is past 54:30
-    raws = ["05:17:00", "07:29:00", "49:00:00", "54:30:00", "01:08:20", "01:12:15", "02:55:56", "02:48:00"]
-    assert read_note_timestamps(raws) == [317, 449, 2940, 3270, 4100, 4335, 10556, 10080]
-
-
-def test_a_stretch_read_hours_first_would_run_past_the_note_so_it_is_minutes() -> None:
-    # mkbhd/realme_cocacola_collaboration_phone.md: after 8:22 of a minutes-first note, 08:23:44 is
-    # 8:23, not eight hours on
-    raws = ["07:56:06", "08:14:81", "08:16:94", "08:20:94", "08:22:04", "08:23:44", "08:25:29"]
-    assert read_note_timestamps(raws) == [476, 494, 496, 500, 502, 503, 505]
-
-
-def test_placeholders_and_other_forms_keep_their_reading_in_a_minutes_first_note() -> None:
-    raws = ["HH:MM:SS", "00:10", "24:50:00", "01:00:17:51", "12:75:00", "2241"]
-    assert read_note_timestamps(raws) == [None, 10, 1490, 3617, None, 2241]
-
-
 def test_a_note_without_stamps_reads_as_nothing() -> None:
     assert read_note_timestamps([]) == []
 
 
-_HOUR_FIRST = st.integers(min_value=0, max_value=MAX_PLAUSIBLE_SECONDS).map(
-    lambda s: f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
-)
+def hh_mm_ss(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+_HOUR_FIRST = st.integers(min_value=0, max_value=MAX_PLAUSIBLE_SECONDS).map(hh_mm_ss)
 
 
 @given(st.lists(st.integers(min_value=0, max_value=MAX_PLAUSIBLE_SECONDS), max_size=40).map(sorted))
 def test_a_well_formed_increasing_hh_mm_ss_note_is_read_unchanged(moments: list[int]) -> None:
-    raws = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in moments]
-    assert read_note_timestamps(raws) == moments
+    assert read_note_timestamps([hh_mm_ss(s) for s in moments]) == moments
 
 
 @given(
@@ -131,9 +137,9 @@ def test_a_well_formed_increasing_hh_mm_ss_note_is_read_unchanged(moments: list[
 def test_writing_every_stamp_mm_ss_00_reads_like_00_mm_ss(moments: list[int]) -> None:
     """For a note that runs from its first minute on to past 24:00, under an hour: the range where a
     note's own stamps decide (`00:05:00`, `00:20:00`, `24:00:00` may be 5 and 20 minutes)."""
-    minutes_first = [f"{s // 60:02d}:{s % 60:02d}:00" for s in moments]
-    hours_first = [f"00:{s // 60:02d}:{s % 60:02d}" for s in moments]
-    assert read_note_timestamps(minutes_first) == read_note_timestamps(hours_first) == moments
+    minutes_written_first = [f"{s // 60:02d}:{s % 60:02d}:00" for s in moments]
+    hours_written_first = [hh_mm_ss(s) for s in moments]
+    assert read_note_timestamps(minutes_written_first) == read_note_timestamps(hours_written_first) == moments
 
 
 _CLOCKLIKE = st.one_of(
