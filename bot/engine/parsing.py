@@ -17,7 +17,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bot.engine.timestamps import format_timestamp, parse_timestamp
+from bot.engine.timestamps import format_timestamp, read_note_timestamps
 
 WIKILINK = re.compile(r"!?\[\[([^\]\[|#^]*)(?:[#^][^\]\[|]*)?(?:\|([^\]\[]*))?\]\]")
 _DATA_T = re.compile(r"""data-t\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
@@ -25,6 +25,9 @@ _TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
 _CALLOUT = re.compile(r"^\[![\w-]+\][+-]?\s*", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[ \t]+")
+# Where a timestamp's label goes in clean text until the note's stamps are read together. NUL cannot
+# come from a note (decoding removes it), so no text is mistaken for a slot.
+_LABEL_SLOT = re.compile(r"( ?)\x00(\d+)\x00( ?)")
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
@@ -200,11 +203,23 @@ class _OpenSection:
     level: int
     line: int
     parts: list[str] = field(default_factory=list)
-    timestamps: list[int] = field(default_factory=list)
+    stamps: list[int] = field(default_factory=list)  # numbers of the note's timestamps it holds
 
-    def close(self) -> Section:
+    def close(self, seconds: list[int | None]) -> Section:
+        """The section, once the note's timestamps are read: labels in the text, moments in order."""
         text = _BLANK_LINES.sub("\n\n", "".join(self.parts)).strip()
-        return Section(self.heading, self.path, self.level, text, tuple(self.timestamps), self.line)
+        text = _LABEL_SLOT.sub(lambda slot: _label(slot, seconds), text)
+        timestamps = tuple(s for s in (seconds[k] for k in self.stamps) if s is not None)
+        return Section(self.heading, self.path, self.level, text, timestamps, self.line)
+
+
+def _label(slot: re.Match[str], seconds: list[int | None]) -> str:
+    """A timestamp's canonical label, written from the seconds chosen; nothing for an unreadable one."""
+    before, number, after = slot.groups()
+    moment = seconds[int(number)]
+    if moment is None:
+        return " " if before and after else ""
+    return f"{before}[{format_timestamp(moment)}]{after}"
 
 
 def _sections(
@@ -212,7 +227,7 @@ def _sections(
 ) -> tuple[list[Section], list[Link]]:
     tokens = _parse_markdown(body)
     current = _OpenSection("", (), 0, offset + 1)
-    sections: list[Section] = []
+    opened = [current]
     stack: list[tuple[int, str]] = []
     links: list[Link] = []
     reader = _InlineReader(rel_path, offset, problems)
@@ -223,13 +238,13 @@ def _sections(
         if token.type == "heading_open":
             inline = tokens[i + 1]
             links += _links(inline, offset)
-            heading_timestamps: list[int] = []
-            heading = _plain(reader.render(inline, heading_timestamps, anchors_as_written=True))
+            heading_stamps: list[int] = []
+            heading = _plain(reader.render(inline, heading_stamps, anchors_as_written=True))
             level = int(token.tag[1:])
-            _keep(current, sections)
             stack = [(lvl, h) for lvl, h in stack if lvl < level]
             line = offset + (token.map[0] if token.map else 0) + 1
-            current = _OpenSection(heading, tuple(h for _, h in stack), level, line, timestamps=heading_timestamps)
+            current = _OpenSection(heading, tuple(h for _, h in stack), level, line, stamps=heading_stamps)
+            opened.append(current)
             stack.append((level, heading))
             i += 3
             continue
@@ -243,16 +258,16 @@ def _sections(
             current.parts.append("  " * (list_depth - 1) + "• ")
         elif token.type == "inline":
             links += _links(token, offset)
-            current.parts.append(reader.render(token, current.timestamps))
+            current.parts.append(reader.render(token, current.stamps))
             current.parts.append(_after_inline(tokens, i, list_depth))
         elif token.type in ("fence", "code_block"):
             current.parts.append(token.content.rstrip("\n") + "\n\n")
         elif token.type == "html_block":
-            reader.timestamps_in_html(token.content, token.map, current.timestamps)
+            reader.timestamps_in_html(token.content, token.map, current.stamps)
             current.parts.append(_plain_html(token.content))
         i += 1
-    _keep(current, sections)
-    return sections, links
+    seconds = reader.read_timestamps()
+    return [section for section in (s.close(seconds) for s in opened) if _kept(section)], links
 
 
 def _links(inline: Token, offset: int) -> list[Link]:
@@ -283,12 +298,9 @@ def _parse_markdown(body: str) -> list[Token]:
     return _MD.parse("\n".join(lines))
 
 
-def _keep(section: _OpenSection, sections: list[Section]) -> None:
+def _kept(section: Section) -> bool:
     """The text before the first heading only counts as a section when it has something in it."""
-    closed = section.close()
-    if closed.level == 0 and not closed.text:
-        return
-    sections.append(closed)
+    return section.level > 0 or bool(section.text)
 
 
 def _after_inline(tokens: list[Token], i: int, list_depth: int) -> str:
@@ -310,16 +322,20 @@ def _plain_html(html: str) -> str:
 
 
 class _InlineReader:
-    """Renders markdown-it inline tokens to clean text, collecting timestamps and reporting bad ones."""
+    """Renders markdown-it inline tokens to clean text and collects the note's timestamps as written,
+    to be read together (a stamp is read in the light of the note's other stamps) and reported."""
 
     def __init__(self, rel_path: str, offset: int, problems: list[Problem]) -> None:
         self.rel_path = rel_path
         self.offset = offset
         self.problems = problems
+        self.raws: list[str] = []  # every timestamp of the note as written, in order
+        self.lines: list[int] = []  # the line of each
 
-    def render(self, inline: Token, timestamps: list[int], anchors_as_written: bool = False) -> str:
-        """Clean text of an inline token; timestamp anchors become canonical labels, or (in headings,
-        which people quote as they read them) keep the text the note shows."""
+    def render(self, inline: Token, stamps: list[int], anchors_as_written: bool = False) -> str:
+        """Clean text of an inline token; timestamp anchors become slots for canonical labels, or (in
+        headings, which people quote as they read them) keep the text the note shows. The numbers of
+        the timestamps found are added to `stamps`."""
         out: list[str] = []
         in_anchor = False
         block_line = self.offset + (inline.map[0] if inline.map else 0) + 1
@@ -329,11 +345,10 @@ class _InlineReader:
                 found = _DATA_T.search(child.content)
                 if found:
                     in_anchor = True
-                    seconds = self._timestamp(found.group(1), inline.content, child.content, block_line)
-                    if seconds is not None:
-                        timestamps.append(seconds)
-                        if not anchors_as_written:
-                            out.append(f"[{format_timestamp(seconds)}]")
+                    number = self._collect(found.group(1), inline.content, child.content, block_line)
+                    stamps.append(number)
+                    if not anchors_as_written:
+                        out.append(f"\x00{number}\x00")
                 elif child.content.lower().startswith("</a"):
                     in_anchor = False
                 elif child.content.lower().startswith("<br"):
@@ -352,17 +367,21 @@ class _InlineReader:
                 out.append(child.content)
         return clean_inline_text("".join(out)).replace(" \n ", "\n")
 
-    def timestamps_in_html(self, html: str, block_map: list[int] | None, timestamps: list[int]) -> None:
+    def timestamps_in_html(self, html: str, block_map: list[int] | None, stamps: list[int]) -> None:
         line = self.offset + (block_map[0] if block_map else 0) + 1
         for found in _DATA_T.finditer(html):
-            seconds = self._timestamp(found.group(1), html, found.group(0), line)
-            if seconds is not None:
-                timestamps.append(seconds)
+            stamps.append(self._collect(found.group(1), html, found.group(0), line))
 
-    def _timestamp(self, raw: str, block: str, needle: str, block_line: int) -> int | None:
-        seconds = parse_timestamp(raw)
-        if seconds is None:
-            at = block.find(needle)
-            line = block_line + (block.count("\n", 0, at) if at > 0 else 0)
-            self.problems.append(Problem(self.rel_path, line, f"unreadable timestamp {raw[:40]!r}: skipped"))
+    def read_timestamps(self) -> list[int | None]:
+        """Seconds for every timestamp collected (by its number); the unreadable ones are reported."""
+        seconds = read_note_timestamps(self.raws)
+        for raw, line, moment in zip(self.raws, self.lines, seconds, strict=True):
+            if moment is None:
+                self.problems.append(Problem(self.rel_path, line, f"unreadable timestamp {raw[:40]!r}: skipped"))
         return seconds
+
+    def _collect(self, raw: str, block: str, needle: str, block_line: int) -> int:
+        at = block.find(needle)
+        self.raws.append(raw)
+        self.lines.append(block_line + (block.count("\n", 0, at) if at > 0 else 0))
+        return len(self.raws) - 1

@@ -1,11 +1,14 @@
 """Parsing a note: sections by heading, clean text, timestamps, links, and problems instead of failures."""
 
+import re
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.engine.parsing import clean_inline_text, parse_note, replace_wikilinks, section_url
+from bot.engine.timestamps import parse_timestamp, read_note_timestamps
+from bot.engine.vault import list_notes, parse_files
 
 VAULT = Path(__file__).parent.parent / "fixtures" / "vault"
 
@@ -134,3 +137,84 @@ def test_a_note_wrapped_in_a_markdown_fence_is_read_as_markdown() -> None:
     sections = parse_note("a.md", raw).note.sections
     assert [(s.heading, s.line) for s in sections] == [("", 5), ("Inside", 8)]
     assert sections[1].text == "Text."
+
+
+# A note's timestamps are read together (bot/engine/timestamps.py `read_note_timestamps`), after the
+# section walk: what a stamp means can depend on the note's other stamps.
+
+MOMENTS = Path(__file__).parent.parent / "fixtures" / "timestamps"
+NAPOLEON = "officialflagrant/napoleons_historical_impact_and_legacy.md"  # from the shared corpus, verbatim
+
+
+def napoleon():
+    return parse_note(NAPOLEON, (MOMENTS / NAPOLEON).read_bytes())
+
+
+def test_a_section_whose_every_stamp_had_a_day_or_more_of_hours_links_to_its_moment() -> None:
+    result = napoleon()
+    total_war = next(s for s in result.note.sections if s.heading == 'Concept of "Total War"')
+    assert total_war.timestamps == (3247, 3255, 3266, 3278, 3281)  # 54:07:00 is 54:07
+    assert section_url(result.note, total_war) == "https://www.youtube.com/watch?v=_-KASW3lX5w&t=3247s"
+    assert not [p for p in result.problems if "timestamp" in p.message]
+
+
+def test_a_minutes_first_note_reads_its_ambiguous_stamps_minutes_first_too() -> None:
+    sections = {s.heading: s for s in napoleon().note.sections}
+    assert sections["Views on History"].timestamps == (640, 638)  # 10:40:00 is 10:40, not ten hours in
+    assert sections[""].timestamps == (257, 3191)
+
+
+def test_labels_in_the_text_are_written_from_the_seconds_the_note_is_read_with() -> None:
+    history = next(s for s in napoleon().note.sections if s.heading == "Views on History")
+    assert 'agreed upon" [10:40].' in history.text and '"boring stuff" [10:38].' in history.text
+    assert [parse_timestamp(label) for label in LABEL.findall(history.text)] == list(history.timestamps)
+
+
+LABEL = re.compile(r"\[(\d+:\d\d(?::\d\d)?)\]")
+ANCHOR = '<a class="yt-timestamp" data-t="{0}">[{0}]</a>'
+
+
+def note_bytes(sections: list[tuple[str, list[str]]]) -> bytes:
+    body = "".join(
+        f"## {heading}\n\nSaid here {' and '.join(ANCHOR.format(raw) for raw in raws)}.\n\n"
+        for heading, raws in sections
+    )
+    return f"---\ntitle: T\nvideoId: abcdefghijk\n---\n{body}".encode()
+
+
+def test_a_stamp_that_stays_unreadable_is_reported_on_its_line_and_leaves_no_label() -> None:
+    raw = note_bytes([("One", ["02:10:00"]), ("Two", ["HH:MM:SS", "31:10:00"])])
+    result = parse_note("a.md", raw)
+    assert [s.timestamps for s in result.note.sections] == [(130,), (1870,)]
+    assert [(p.line, p.message) for p in result.problems] == [(11, "unreadable timestamp 'HH:MM:SS': skipped")]
+    assert result.note.sections[1].text == "Said here and [31:10]."
+
+
+_STAMP = st.tuples(st.integers(0, 70), st.integers(0, 59), st.integers(0, 99)).map(
+    lambda parts: "{:02d}:{:02d}:{:02d}".format(*parts)
+)
+
+
+@given(st.lists(st.lists(_STAMP, min_size=1, max_size=4), min_size=1, max_size=8))
+def test_each_section_keeps_its_own_stamps_in_order_read_as_the_whole_note_reads_them(
+    stamps_by_section: list[list[str]],
+) -> None:
+    sections = [(f"Part {n}", raws) for n, raws in enumerate(stamps_by_section)]
+    parsed = parse_note("a.md", note_bytes(sections)).note.sections
+    seconds = iter(read_note_timestamps([raw for _, raws in sections for raw in raws]))
+    assert [s.heading for s in parsed] == [heading for heading, _ in sections]
+    for section, (_, raws) in zip(parsed, sections, strict=True):
+        expected = tuple(s for s in (next(seconds) for _ in raws) if s is not None)
+        assert section.timestamps == expected
+        assert tuple(parse_timestamp(label) for label in LABEL.findall(section.text)) == expected
+
+
+def test_a_note_is_read_the_same_whatever_other_notes_the_vault_holds(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    (vault / "a").mkdir(parents=True)
+    (vault / "a" / "hours.md").write_bytes(note_bytes([("One", ["00:05:00", "00:20:00"])]))
+    alone = [f.note for batch in parse_files(vault, list_notes(vault)) for f in batch]
+    (vault / "a" / "minutes.md").write_bytes(note_bytes([("One", ["00:05:00", "00:20:00", "24:50:00"])]))
+    together = {f.path: f.note for batch in parse_files(vault, list_notes(vault)) for f in batch}
+    assert together["a/hours.md"] == alone[0]
+    assert [s.timestamps for s in alone[0].sections] == [(300, 1200)]

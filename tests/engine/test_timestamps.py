@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.engine.timestamps import MAX_PLAUSIBLE_SECONDS, format_timestamp, parse_timestamp
+from bot.engine.timestamps import MAX_PLAUSIBLE_SECONDS, format_timestamp, parse_timestamp, read_note_timestamps
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,119 @@ def test_round_trips_seconds(seconds: int) -> None:
     assert parse_timestamp(format_timestamp(seconds)) == seconds
     hours, rest = divmod(seconds, 3600)
     assert parse_timestamp(f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}") == seconds
+
+
+# Reading a note's stamps together: what a stamp means is decided from the note's other stamps.
+# The sequences are cut from notes of the shared corpus (named), shortened.
+
+
+def test_a_note_that_never_writes_minutes_first_is_read_stamp_by_stamp() -> None:
+    raws = ["00:00:13", "00:07:00", "02:12:24", "02:40:58", "N/A", "38:00"]
+    assert read_note_timestamps(raws) == [parse_timestamp(raw) for raw in raws] == [13, 420, 7944, 9658, None, 2280]
+
+
+def test_a_stamp_whose_hours_would_be_a_day_or_more_is_minutes_and_seconds() -> None:
+    # the stamps around it are read hours first: they fit, in order, before 24:50
+    assert read_note_timestamps(["00:05:00", "00:12:30", "24:50:00", "31:10:00"]) == [300, 750, 1490, 1870]
+
+
+def minutes_first(raw: str) -> int:
+    minutes, seconds, _ = raw.split(":")
+    return int(minutes) * 60 + int(seconds)
+
+
+@pytest.mark.parametrize(
+    "raws",
+    [
+        ["02:04:00", "02:15:00", "02:12:00", "10:27:00", "23:51:00", "24:00:00", "24:20:00", "39:08:00"],
+        ["02:30:46", "02:35:05", "02:37:92", "02:42:75", "02:47:76", "04:37:60", "04:47:35"],
+        ["07:56:06", "08:14:81", "08:16:94", "08:20:94", "08:22:04", "08:23:44", "08:25:29"],
+    ],
+    ids=[
+        # _drpreetisharma/differential_diagnosis_in_pathology.md
+        "MM:SS:00 throughout, so 02:04:00 is 2:04 and not two hours in",
+        # fireship/features_and_pricing_of_aws_amplify.md
+        "hundredths: 02:37:92 sits between 2:37 and 2:42, so 04:37:60 is 4:37 and not 4:38",
+        # mkbhd/realme_cocacola_collaboration_phone.md
+        "after 8:22, 08:23:44 read as hours would run past the whole note",
+    ],
+)
+def test_a_note_that_writes_minutes_first_throughout_is_read_minutes_first(raws: list[str]) -> None:
+    assert read_note_timestamps(raws) == [minutes_first(raw) for raw in raws]
+
+
+def test_hours_with_real_seconds_after_a_stretch_of_mm_ss_00_stay_hours() -> None:
+    # inteligencialtda/pastor_antnio_juniors_spiritual_journey_and_transformation.md switches forms:
+    # 05:17:00 is 5:17 (its hours would be past everything else), 01:08:20 is past 54:30
+    raws = ["05:17:00", "07:29:00", "49:00:00", "54:30:00", "01:08:20", "01:12:15", "02:55:56", "02:48:00"]
+    assert read_note_timestamps(raws) == [317, 449, 2940, 3270, 4100, 4335, 10556, 10080]
+
+
+def test_placeholders_and_other_forms_keep_their_reading_in_a_minutes_first_note() -> None:
+    raws = ["HH:MM:SS", "00:10", "24:50:00", "01:00:17:51", "12:75:00", "2241"]
+    assert read_note_timestamps(raws) == [None, 10, 1490, 3617, None, 2241]
+
+
+def test_a_lone_third_part_over_59_is_a_slip_and_stays_unreadable() -> None:
+    # lexfridman/origins_of_covid19.md: one stamp in thirteen, in a three-hour podcast read hours first
+    raws = ["00:00:13", "00:00:29", "00:01:45", "00:02:11", "00:04:25", "00:07:00", "02:12:24", "02:20:22",
+            "02:27:10", "02:38:10", "02:40:58", "02:40:72", "02:39:28"]
+    seconds = read_note_timestamps(raws)
+    assert seconds[11] is None
+    assert seconds[:11] + seconds[12:] == [parse_timestamp(raw) for raw in raws[:11] + raws[12:]]
+
+
+def test_a_note_without_stamps_reads_as_nothing() -> None:
+    assert read_note_timestamps([]) == []
+
+
+def hh_mm_ss(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+_HOUR_FIRST = st.integers(min_value=0, max_value=MAX_PLAUSIBLE_SECONDS).map(hh_mm_ss)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=MAX_PLAUSIBLE_SECONDS), max_size=40).map(sorted))
+def test_a_well_formed_increasing_hh_mm_ss_note_is_read_unchanged(moments: list[int]) -> None:
+    assert read_note_timestamps([hh_mm_ss(s) for s in moments]) == moments
+
+
+@given(
+    st.lists(st.integers(min_value=60, max_value=3599), min_size=1, max_size=40)
+    .map(lambda moments: sorted([*moments, 24 * 60]))
+)
+def test_writing_every_stamp_mm_ss_00_reads_like_00_mm_ss(moments: list[int]) -> None:
+    """For a note that runs from its first minute on to past 24:00, under an hour: the range where a
+    note's own stamps decide (`00:05:00`, `00:20:00`, `24:00:00` may be 5 and 20 minutes)."""
+    minutes_written_first = [f"{s // 60:02d}:{s % 60:02d}:00" for s in moments]
+    hours_written_first = [hh_mm_ss(s) for s in moments]
+    assert read_note_timestamps(minutes_written_first) == read_note_timestamps(hours_written_first) == moments
+
+
+_CLOCKLIKE = st.one_of(
+    st.from_regex(r"\A\[?\d{1,3}:\d{1,2}:\d{1,3}(\.\d{1,3})?\]?\Z"),
+    st.from_regex(r"\A\d{1,2}:\d{1,2}\Z"),
+    _HOUR_FIRST,
+    st.text(max_size=12),
+)
+
+
+@given(st.lists(_CLOCKLIKE, max_size=30))
+def test_reading_a_note_never_raises_and_never_goes_past_a_day(raws: list[str]) -> None:
+    seconds = read_note_timestamps(raws)
+    assert len(seconds) == len(raws)
+    assert all(s is None or 0 <= s <= MAX_PLAUSIBLE_SECONDS for s in seconds)
+
+
+_THREE_PARTS = st.tuples(st.integers(0, 120), st.integers(0, 59), st.integers(0, 99))
+
+
+@given(st.lists(_THREE_PARTS, max_size=40))
+def test_a_three_part_stamp_reads_hours_first_or_minutes_first_never_anything_else(
+    stamps: list[tuple[int, int, int]],
+) -> None:
+    raws = [f"{a:02d}:{b:02d}:{c:02d}" for a, b, c in stamps]
+    for raw, (a, b, _), seconds in zip(raws, stamps, read_note_timestamps(raws), strict=True):
+        assert seconds in (parse_timestamp(raw), a * 60 + b, None)
+        assert seconds is not None or parse_timestamp(raw) is None  # only what cannot be hours is lost
