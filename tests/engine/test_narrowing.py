@@ -15,11 +15,25 @@ from tests.engine.vaults import searcher_of, write_moment
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
     root = tmp_path_factory.mktemp("narrowing")
-    write_moment(root, "lexfridman/vision.md", "Vision", "lexvision01", "Cameras", "Computer vision with cameras",
-                 front_matter="tags: [ml]\n")
+    write_moment(
+        root,
+        "lexfridman/vision.md",
+        "Vision",
+        "lexvision01",
+        "Cameras",
+        "Computer vision with cameras",
+        front_matter="tags: [ml]\n",
+    )
     write_moment(root, "lexfridman/chess.md", "Chess", "lexchess001", "Openings", "Computer chess openings")
-    write_moment(root, "allin/markets.md", "Markets", "allinmarket", "Chips", "Computer chips and markets",
-                 front_matter="tags: [ml, finance]\n")
+    write_moment(
+        root,
+        "allin/markets.md",
+        "Markets",
+        "allinmarket",
+        "Chips",
+        "Computer chips and markets",
+        front_matter="tags: [ml, finance]\n",
+    )
     return searcher_of(root)
 
 
