@@ -61,7 +61,7 @@ def test_a_link_with_a_moment_unfurls_the_section_covering_it(slack: BoltDispatc
 def test_a_moment_between_sections_is_covered_by_the_one_started_last(
     slack: BoltDispatcher, fake_slack: FakeSlack
 ) -> None:
-    url = f"https://youtu.be/{VIDEO}?t=25m45s"  # 1545 s: "Gaming" started at 25:31, "Toward General Intelligence" at 26:00
+    url = f"https://youtu.be/{VIDEO}?t=25m45s"  # 1545 s: "Gaming" starts at 25:31, "Toward General ..." at 26:00
     share(slack, [url])
 
     assert "Gaming and Entertainment" in previews(fake_slack)[url]
@@ -146,7 +146,8 @@ def test_a_preview_links_to_the_published_note_when_a_site_is_set(make_slack: Ma
     url = f"https://youtu.be/{VIDEO}?t=2500"
     share(make_slack(site=SITE), [url])
 
-    read = "<https://notes.example.com/lexfridman/applications_of_deep_learning#deep-learning-in-image-recognition|Read the note>"
+    page = "https://notes.example.com/lexfridman/applications_of_deep_learning"
+    read = f"<{page}#deep-learning-in-image-recognition|Read the note>"
     assert read in previews(fake_slack)[url]
 
 
