@@ -164,3 +164,11 @@ def test_a_narrowing_to_a_folder_or_tag_the_vault_lacks_names_close_ones(
     reply = last_reply(fake_slack)
     assert "The notes have no folder `lexfridmn` (close: `lexfridman`)." in reply
     assert "The notes have no tag `ml`." in reply
+
+
+def test_what_a_narrowing_quotes_back_is_escaped(slack: BoltDispatcher, fake_slack: FakeSlack) -> None:
+    slack.command("in:&lt;!here&gt; tag:&lt;https://evil.example|x&gt; computer vision")
+
+    reply = last_reply(fake_slack)
+    assert "The notes have no folder `&lt;!here&gt;`" in reply
+    assert "<!here>" not in reply and "<https://evil" not in reply
