@@ -7,7 +7,8 @@ takes to answer a message with five YouTube links.
   to the folder of its labelled note (one channel of the corpus: a channel's corner of the vault), in
   process and warm: one untimed pass (which also builds each scope's section mask, as a channel's first
   question does), then --repeat timed passes; p50, p99 and max of the per-query times, from query text to
-  ten hits (`Searcher.search(query, 10, within=scope)`).
+  ten hits as an answer searches (`bot.slack.answers.scoped_search`: `in:`/`tag:` read, the channel's
+  scope applied, the query read and searched).
 - **five links**: messages of five YouTube links each, to the labelled notes' videos at their labelled
   section's moment (plus 30 s), handed as `link_shared` events to the real Bolt app in process
   (`app.dispatch`, answer pool inline), whose `chat.unfurl` goes to the fake Slack Web API of
@@ -42,6 +43,7 @@ from bot.engine.scope import Scope  # noqa: E402
 from bot.engine.search import Searcher  # noqa: E402
 from bot.engine.site import NoteSite  # noqa: E402
 from bot.migrate import create_schema  # noqa: E402
+from bot.slack.answers import Search, scoped_search  # noqa: E402
 from bot.slack.app import create_app  # noqa: E402
 from bot.slack.delivery import make_web_client  # noqa: E402
 from bot.slack.deps import ListenerDeps  # noqa: E402
@@ -79,9 +81,9 @@ def main() -> int:
 def query_latency(searcher: Searcher, labels: list[dict[str, Any]], repeat: int) -> dict[str, Any]:
     """p50/p99/max of each query unscoped and scoped to its labelled note's top folder, warm."""
     cases = [(label["query"], Scope(folders=(label["note"].split("/")[0],))) for label in labels]
-    runs: dict[str, Callable[[str, Scope], list]] = {
-        "unscoped": lambda query, _scope: searcher.search(query, LIMIT),
-        "scoped": lambda query, scope: searcher.search(query, LIMIT, within=scope),
+    runs: dict[str, Callable[[str, Scope], Search]] = {
+        "unscoped": lambda query, _scope: scoped_search(searcher, query, LIMIT, None),
+        "scoped": lambda query, scope: scoped_search(searcher, query, LIMIT, scope),
     }
     figures: dict[str, Any] = {"queries": len(cases), "timed_passes": repeat}
     for name, run in runs.items():
@@ -95,7 +97,7 @@ def query_latency(searcher: Searcher, labels: list[dict[str, Any]], repeat: int)
                 times.append((time.perf_counter() - began) * 1000)
         figures[f"{name}_ms"] = _spread(times)
     inside = sum(
-        all(hit.note.startswith(scope.folders[0] + "/") for hit in searcher.search(query, LIMIT, within=scope))
+        all(hit.note.startswith(scope.folders[0] + "/") for hit in scoped_search(searcher, query, LIMIT, scope).hits)
         for query, scope in cases
     )
     figures["scoped_queries_with_every_hit_in_scope"] = inside

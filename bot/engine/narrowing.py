@@ -55,15 +55,24 @@ def unknown_names(note_sets: NoteSets, narrowing: Narrowing) -> list[tuple[str, 
     ]
 
 
-def notes_within(note_sets: NoteSets, channel: Scope | None, narrowing: Narrowing) -> np.ndarray | None:
-    """Which notes a narrowed query in a channel searches, as a mask over note ids; None for all."""
-    masks = [note_sets.mask(scope) for scope, named in _parts(channel, narrowing) if named]
-    if not masks:
-        return None
-    within = masks[0].copy()
-    for mask in masks[1:]:
-        within &= mask
+def notes_within(note_sets: NoteSets, channel: Scope | None, narrowing: Narrowing) -> Scope | np.ndarray | None:
+    """Which notes a narrowed query in a channel searches: None for all; the one scope that applies, as it is
+    (a searcher keeps a scope's mask for the next search in it: a channel's questions reuse it); or, when
+    several apply, the notes in all of them, as a mask over note ids."""
+    scopes = [scope for scope, named in _parts(channel, narrowing) if named]
+    if len(scopes) <= 1:
+        return scopes[0] if scopes else None
+    within = note_sets.mask(scopes[0])
+    for scope in scopes[1:]:
+        within &= note_sets.mask(scope)
     return within
+
+
+def holds_notes(note_sets: NoteSets, within: Scope | np.ndarray | None) -> bool:
+    """Whether `notes_within`'s answer holds any note at all."""
+    if within is None:
+        return note_sets.note_count > 0
+    return bool((note_sets.mask(within) if isinstance(within, Scope) else within).any())
 
 
 def _parts(channel: Scope | None, narrowing: Narrowing) -> list[tuple[Scope, bool]]:

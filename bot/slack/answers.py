@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.engine.narrowing import notes_within, read_narrowing, unknown_names
+from bot.engine.narrowing import holds_notes, notes_within, read_narrowing, unknown_names
 from bot.engine.scope import Scope
 from bot.engine.search import Hit, Searcher
 from bot.engine.site import NoteSite
@@ -77,7 +77,7 @@ def scoped_search(searcher: Searcher, query: str, limit: int, scope: Scope | Non
     if unknown:
         return Search(query, [], problem=_unknown_names(unknown))
     within = notes_within(searcher.note_sets, scope, narrowing)
-    if within is not None and not within.any():
+    if within is not None and not holds_notes(searcher.note_sets, within):
         return Search(query, [], problem=_outside(scope))
     reading = searcher.read_query(narrowing.query)
     hits = searcher.search_terms(reading, limit, within=within)

@@ -273,10 +273,7 @@ def link_preview(hit: Hit, also_in: Sequence[str], site: NoteSite | None) -> dic
     shown = [_joined_path([title]) for title in also_in[:ALSO_IN_LIMIT]]
     more = len(also_in) - len(shown)
     footer = (f"Also in {' · '.join(shown)}" + (f" and {more} more" if more > 0 else "")) if shown else "From the notes"
-    blocks = _hit_blocks(hit, footer, site=site, limit=PREVIEW_EXCERPT_LIMIT)
-    if len(blocks) > MAX_BLOCKS:
-        raise ValueError(f"{len(blocks)} blocks: Slack takes at most {MAX_BLOCKS}")
-    return {"blocks": [block.to_dict() for block in blocks]}
+    return {"blocks": [block.to_dict() for block in _hit_blocks(hit, footer, site=site, limit=PREVIEW_EXCERPT_LIMIT)]}
 
 
 def _hit_blocks(hit: Hit, footer: str, *, site: NoteSite | None, limit: int = EXCERPT_LIMIT) -> list[Block]:

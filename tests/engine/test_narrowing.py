@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.engine.narrowing import notes_within, read_narrowing, unknown_names
+from bot.engine.narrowing import holds_notes, notes_within, read_narrowing, unknown_names
 from bot.engine.scope import Scope
 from bot.engine.search import Searcher
 from tests.engine.vaults import searcher_of, write_moment
@@ -72,8 +72,17 @@ def test_a_narrowed_query_searches_its_folders_and_tags_within_the_channel_s_sco
 
 def test_an_unnarrowed_query_in_an_unscoped_channel_searches_everything(searcher: Searcher) -> None:
     assert notes_within(searcher.note_sets, None, read_narrowing("computer")) is None
-    mask = notes_within(searcher.note_sets, Scope(tags=("finance",)), read_narrowing("computer"))
+    assert holds_notes(searcher.note_sets, None)
+
+
+def test_one_scope_is_searched_as_it_is_and_several_as_the_notes_in_all(searcher: Searcher) -> None:
+    finance = Scope(tags=("finance",))
+    assert notes_within(searcher.note_sets, finance, read_narrowing("computer")) == finance  # its mask is kept
+    assert notes_within(searcher.note_sets, None, read_narrowing("in:allin computer")) == Scope(folders=("allin",))
+    mask = notes_within(searcher.note_sets, finance, read_narrowing("tag:ml computer"))
     assert isinstance(mask, np.ndarray) and mask.sum() == 1
+    outside = notes_within(searcher.note_sets, finance, read_narrowing("in:lexfridman"))
+    assert not holds_notes(searcher.note_sets, outside)
 
 
 def test_folders_and_tags_the_vault_lacks_are_named_with_close_ones(searcher: Searcher) -> None:
