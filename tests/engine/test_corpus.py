@@ -71,3 +71,39 @@ def test_digest_dry_run_picks_a_topic_worth_reading_from_the_whole_vault(cache: 
     assert message["text"].startswith("Topic of the day: ")
     assert "&t=" in message["text"]
     assert any(block.get("image_url", "").startswith("https://i.ytimg.com/vi/") for block in message["blocks"])
+
+
+def test_every_section_has_a_safe_page_url_and_every_video_moment_finds_a_section_of_its_notes(cache: Path) -> None:
+    """Links both ways on real notes: each section's published URL is URL-safe and, read back, names that section
+    (every tenth note); each note's first stamped moment finds a section starting at or before it, of a note on
+    that video. In process, on the cache the tests above built."""
+    from bot.engine.index_cache import load_vault
+    from bot.engine.links import note_ranges, section_anchor
+    from bot.engine.search import Searcher
+    from bot.engine.site import NoteSite
+    from bot.engine.youtube import VideoLink
+
+    searcher = Searcher(load_vault(CORPUS, cache).index)
+    index, site = searcher.index, NoteSite("https://notes.example.com")
+    starts, ends = note_ranges(index)
+    for note in range(0, index.note_count, 10):
+        for section in range(int(starts[note]), int(ends[note])):
+            anchor = section_anchor(index, section)
+            url = site.page_url(index.note_paths[note], index.section_headings[section], anchor)
+            assert url is not None, (index.note_paths[note], index.section_headings[section])
+            target = searcher.links.page(site, site.read_url(url))
+            assert target is not None
+            if anchor:  # an introduction (or a heading of no letters, such as "?!") has no id: its URL is the page
+                assert index.section_headings[target.section] == index.section_headings[section]
+    found = 0
+    for note, video in enumerate(index.note_videos):
+        stamped = [s for s in range(int(starts[note]), int(ends[note])) if index.section_first_ts[s] >= 0]
+        if not video or not stamped:
+            continue
+        moment = int(index.section_first_ts[stamped[0]])
+        target = searcher.links.moment(VideoLink(video, moment))
+        assert target is not None
+        assert index.note_videos[int(index.section_note[target.section])] == video
+        assert 0 <= index.section_first_ts[target.section] <= moment
+        found += 1
+    assert found > 20_000
