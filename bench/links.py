@@ -6,9 +6,9 @@ takes to answer a message with five YouTube links.
 - **queries**: each query of --queries (default the eval's dev queries) searched twice, unscoped and scoped
   to the folder of its labelled note (one channel of the corpus: a channel's corner of the vault), in
   process and warm: one untimed pass (which also builds each scope's section mask, as a channel's first
-  question does), then --repeat timed passes; p50, p99 and max of the per-query times, from query text to
-  ten hits as an answer searches (`bot.slack.answers.scoped_search`: `in:`/`tag:` read, the channel's
-  scope applied, the query read and searched).
+  question does), then --repeat timed passes (each query unscoped, then scoped right after); p50, p99 and
+  max of the per-query times, from query text to ten hits as an answer searches
+  (`bot.slack.answers.scoped_search`: `in:`/`tag:` read, the channel's scope applied, the query searched).
 - **five links**: messages of five YouTube links each, to the labelled notes' videos at their labelled
   section's moment (plus 30 s), handed as `link_shared` events to the real Bolt app in process
   (`app.dispatch`, answer pool inline), whose `chat.unfurl` goes to the fake Slack Web API of
@@ -86,16 +86,17 @@ def query_latency(searcher: Searcher, labels: list[dict[str, Any]], repeat: int)
         "scoped": lambda query, scope: scoped_search(searcher, query, LIMIT, scope),
     }
     figures: dict[str, Any] = {"queries": len(cases), "timed_passes": repeat}
-    for name, run in runs.items():
-        for query, scope in cases:  # warm: the scope's mask built, as after a channel's first question
-            run(query, scope)
-        times = []
-        for _ in range(repeat):
-            for query, scope in cases:
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    # An untimed pass first (each scope's mask built, as by a channel's first question), then the timed ones; each
+    # query unscoped then scoped right after, so that a busy moment of a shared machine weighs on both alike.
+    for timed in [False] + [True] * repeat:
+        for query, scope in cases:
+            for name, run in runs.items():
                 began = time.perf_counter()
                 run(query, scope)
-                times.append((time.perf_counter() - began) * 1000)
-        figures[f"{name}_ms"] = _spread(times)
+                if timed:
+                    times[name].append((time.perf_counter() - began) * 1000)
+    figures |= {f"{name}_ms": _spread(taken) for name, taken in times.items()}
     inside = sum(
         all(hit.note.startswith(scope.folders[0] + "/") for hit in scoped_search(searcher, query, LIMIT, scope).hits)
         for query, scope in cases
