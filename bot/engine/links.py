@@ -44,13 +44,20 @@ def note_ranges(index: SearchIndex) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def page_headings(index: SearchIndex, section: int) -> tuple[str, ...]:
+    """The headings of the section's note up to and including the section's own, in page order (what its id on
+    the published page is made from); () for a note's introduction, which has no heading."""
+    if index.section_levels[section] == 0:
+        return ()
+    start = int(np.searchsorted(index.section_note, index.section_note[section], side="left"))
+    return tuple(index.section_headings[i] for i in range(start, section + 1) if index.section_levels[i] > 0)
+
+
 def section_anchor(index: SearchIndex, section: int) -> str:
     """The id of the section's heading on its published page (github-slugger, repeats numbered in page
     order); "" for a note's introduction, which has no heading."""
-    if index.section_levels[section] == 0:
-        return ""
-    start = int(np.searchsorted(index.section_note, index.section_note[section], side="left"))
-    return _ids_of(index, range(start, section + 1))[-1]
+    headings = page_headings(index, section)
+    return heading_ids(headings)[-1] if headings else ""
 
 
 def _ids_of(index: SearchIndex, sections: Sequence[int]) -> list[str]:

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 
 from bot.engine.analysis import normalize
 from bot.engine.index import SearchIndex
-from bot.engine.links import LinkTargets, section_anchor
+from bot.engine.links import LinkTargets, page_headings
 from bot.engine.parsing import video_url
 from bot.engine.scope import NoteSets, Preference, Scope
 from bot.engine.scoring import (
@@ -32,6 +32,7 @@ from bot.engine.scoring import (
     preference_factor,
     query_weighted,
 )
+from bot.engine.slugs import heading_ids
 from bot.engine.spelling import QueryReader, QueryTerms
 
 MERGE_BELOW_SHARE = 8  # posting lists together shorter than 1/8 of the sections are merged, not scanned for
@@ -54,7 +55,15 @@ class Hit:
     video_id: str | None
     text: str
     line: int
-    anchor: str = ""  # the heading's id on the note's published page ("" for an introduction)
+    # The note's headings up to and including this one, in page order: they make the heading's id on the
+    # published page (`anchor`), worked out only when a message links there.
+    page_headings: tuple[str, ...] = ()
+
+    @property
+    def anchor(self) -> str:
+        """The heading's id on the note's published page (github-slugger, repeats numbered); "" for an
+        introduction."""
+        return heading_ids(self.page_headings)[-1] if self.page_headings else ""
 
 
 def section_hit(index: SearchIndex, section: int, score: float = 0.0) -> Hit:
@@ -74,7 +83,7 @@ def section_hit(index: SearchIndex, section: int, score: float = 0.0) -> Hit:
         video_id=video_id,
         text=index.section_texts[section],
         line=int(index.section_lines[section]),
-        anchor=section_anchor(index, section),
+        page_headings=page_headings(index, section),
     )
 
 

@@ -44,9 +44,17 @@ def _kept_in_slug(char: str) -> bool:
     return any(low <= ord(char) <= high for low, high in _ALPHABETIC_SYMBOLS)
 
 
+# The ASCII characters github-slugger drops, for `str.translate`: most headings are ASCII, and this is about
+# ten times faster than asking each character's Unicode category.
+_ASCII_DROPPED = {code: None for code in range(128) if not _kept_in_slug(chr(code))}
+
+
 def github_slug(text: str) -> str:
     """github-slugger's `slug(text)`: the heading's id without the `-1`, `-2` of repeats."""
-    return "".join(char for char in text.lower() if _kept_in_slug(char)).replace(" ", "-")
+    kept = text.lower().translate(_ASCII_DROPPED)
+    if not kept.isascii():
+        kept = "".join(char for char in kept if _kept_in_slug(char))
+    return kept.replace(" ", "-")
 
 
 class HeadingIds:

@@ -26,9 +26,9 @@ from tests.messages.test_messages import all_texts, make_hit
 
 QUARTZ = NoteSite("https://notes.example.com")
 OBSIDIAN = NoteSite("https://publish.obsidian.md/team", "obsidian")
-HIT = make_hit(anchor="computer-vision-and-robotics")
-SECOND = make_hit(heading="Gaming and Entertainment", anchor="gaming-and-entertainment", timestamp=1531)
-THIRD = make_hit(heading="Summary", anchor="summary-1", timestamp=None)
+HIT = make_hit(page_headings=("Deep Learning in Image Recognition", "Computer Vision and Robotics"))
+SECOND = make_hit(heading="Gaming and Entertainment", page_headings=("Gaming and Entertainment",), timestamp=1531)
+THIRD = make_hit(heading="Summary", page_headings=("Summary", "Details", "Summary"), timestamp=None)
 READ = "<https://notes.example.com/lexfridman/applications_of_deep_learning#computer-vision-and-robotics|Read the note>"
 
 MessageKind = Callable[[NoteSite | None], dict[str, Any]]
@@ -75,7 +75,7 @@ def test_the_link_comes_from_the_note_s_path_and_heading_and_never_breaks_out() 
     hostile: Hit = make_hit(
         note="pranks/<!channel>|x.md",
         heading="Quasar <!here> | <https://evil.example|click>",
-        anchor="quasar-here--httpsevilexampleclick",
+        page_headings=("Quasar <!here> | <https://evil.example|click>",),
         text="<!here> and <https://evil.example|click>",
     )
     for site in (QUARTZ, OBSIDIAN):
