@@ -274,7 +274,8 @@ def start_digest_scheduler(
         client_for = lambda _team: client  # noqa: E731
     engine = engine or make_engine(settings.database_url)
     poster = DigestPoster(engine, client_for, index, clock=lambda: datetime.now(UTC), site=settings.note_site)
-    poster.scope_for = scope_for or poster.scope_for
+    if scope_for is not None:
+        poster.scope_for = scope_for
     scheduler = DigestScheduler(
         poster,
         lambda: load_schedules(engine, settings),
