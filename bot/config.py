@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.engine.site import NoteSite, SiteStyle, site_base_url
+
 BUNDLED_NOTES = Path(__file__).resolve().parent.parent / "notes"
 DEFAULT_CACHE = Path.home() / ".cache" / "notesbot"
 # The embedded database keeps state (digest ledger, subscriptions, installs): a data folder, not the cache
@@ -68,6 +70,10 @@ class Settings(BaseSettings):
     # How `notesbot serve` notices changed notes: "events" (inotify and the like: instant, local disks),
     # "poll" (stat every file every few seconds: network volumes, whose changes raise no local events), "off".
     notes_watch: Literal["events", "poll", "off"] = "events"
+    # Where the vault is published (optional): every answer, digest and link preview then links to its
+    # section there ("Read the note"), as the site's generator names its pages and headings.
+    notes_site_url: str = ""
+    notes_site_style: SiteStyle = "quartz"
 
     @field_validator("slack_api_url")
     @classmethod
@@ -75,6 +81,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("notes_site_url")
+    @classmethod
+    def _site(cls, value: str) -> str:
+        return site_base_url(value) if value.strip() else ""
 
     @field_validator("digest_time")
     @classmethod
@@ -106,6 +117,11 @@ class Settings(BaseSettings):
     @property
     def digest_channels(self) -> list[str]:
         return [c.strip() for c in self.digest_channel.split(",") if c.strip()]
+
+    @property
+    def note_site(self) -> NoteSite | None:
+        """The published vault, or None when NOTES_SITE_URL is not set."""
+        return NoteSite(self.notes_site_url, self.notes_site_style) if self.notes_site_url else None
 
     @property
     def oauth_enabled(self) -> bool:

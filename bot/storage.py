@@ -113,6 +113,20 @@ feedback = Table(
 )
 
 
+# The part of the vault a channel draws from (`/notes scope ...`): folders and front-matter tags, as JSON
+# lists of strings; a channel without a row draws from the whole vault.
+channel_scopes = Table(
+    "channel_scopes",
+    metadata,
+    Column("team_id", String(32), primary_key=True, default=""),
+    Column("channel_id", String(32), primary_key=True),
+    Column("folders", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("set_by", String(32)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets a busy timeout so that concurrent writers wait, not fail."""
     if url.startswith("sqlite"):

@@ -14,6 +14,10 @@
   more than 50 blocks (100 in a view), a section text over 3,000 characters, a message
   (chat.postMessage, chat.postEphemeral, chat.update, response_url posts) without a non-empty ``text``
   fallback, and ``link_names`` / ``parse=full``, which would turn escaped text back into pings;
+- checks chat.unfurl as Slack does: a target (`channel` and `ts`, or `unfurl_id` and `source`), an
+  `unfurls` object whose keys are URLs shared in that message (as `fake.links_shared(...)` made the
+  link_shared event say; any other key is refused with ``cannot_unfurl_url``) and whose values carry
+  valid `blocks`;
 - answers like Slack: auth.test names the bot (``bot_user_id``, ``bot_id``, ``team_id``),
   chat.postMessage returns a fresh ``ts``, chat.postEphemeral a ``message_ts``, anything else ``ok``;
 - can be told to fail: ``fake.fail_next(2, status=429, retry_after=0)`` (or ``status=500``, or
@@ -35,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-1-A0NOTESBOT-1-fake-app-token"
@@ -44,6 +48,7 @@ BOT_ID = "BBOT0001"
 TEAM_ID = "T0000001"
 
 MESSAGE_METHODS = {"chat.postMessage", "chat.postEphemeral", "chat.update", "chat.scheduleMessage"}
+UNFURL_SOURCES = {"composer", "conversations_history"}
 MAX_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 SECTION_LIMIT = 3000
@@ -87,6 +92,8 @@ class FakeSlack:
     socket_mode_url: Callable[[], str] | None = None  # a fresh Socket Mode URL per apps.connections.open
     calls: list[Call] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    # URLs shared per message ("channel ts" or "unfurl_id"), which chat.unfurl may preview
+    shared_links: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -148,6 +155,36 @@ class FakeSlack:
         with self._lock:
             self._failures += [_Failure(method, status, retry_after, error) for _ in range(times)]
 
+    def links_shared(
+        self,
+        urls: list[str],
+        *,
+        channel: str = "C0GENERAL1",
+        message_ts: str | None = None,
+        unfurl_id: str | None = None,
+        source: str | None = None,
+        user: str = "U0ASKER01",
+    ) -> dict[str, Any]:
+        """The `link_shared` event Slack sends for a message with `urls` (and remembers them, so that
+        chat.unfurl may preview exactly those). With `unfurl_id` the event carries it and its `source`."""
+        message_ts = message_ts or f"{1_700_000_000 + next(self._ts)}.000300"
+        event: dict[str, Any] = {
+            "type": "link_shared",
+            "channel": channel,
+            "is_bot_user_member": True,
+            "user": user,
+            "message_ts": message_ts,
+            "links": [{"domain": (urlsplit(url).hostname or ""), "url": url} for url in urls],
+            "event_ts": message_ts,
+        }
+        if unfurl_id is not None:
+            event |= {"unfurl_id": unfurl_id, "source": source or "conversations_history"}
+        with self._lock:
+            for key in (f"{channel} {message_ts}", unfurl_id):
+                if key:
+                    self.shared_links.setdefault(key, set()).update(urls)
+        return event
+
     # --- reading what happened ---
 
     def calls_to(self, method: str | None = None, *, answered_ok: bool = False) -> list[Call]:
@@ -190,13 +227,41 @@ class FakeSlack:
             refusal = self._token_refusal(method, headers.get("authorization", ""))
             if refusal is not None:
                 return 200, {}, {"ok": False, "error": refusal}
-        problems = _validate(method, body)
+        problems = _validate(method, body) + (self._unfurl_problems(body) if method == "chat.unfurl" else [])
+        if method == "chat.unfurl" and any("cannot_unfurl_url" in p for p in problems):
+            self.violations += [f"{method}: {p}" for p in problems]
+            return self._refusal(kind, "cannot_unfurl_url")
         if problems:
             self.violations += [f"{method}: {p}" for p in problems]
             return self._refusal(kind, "invalid_blocks")
         if kind == "response_url":
             return 200, {}, "ok"
         return 200, {}, self._success(method, body)
+
+    def _unfurl_problems(self, body: dict) -> list[str]:
+        """What Slack refuses in a chat.unfurl: no (or a half) target, `unfurls` that are not an object of
+        previews with valid blocks, or keys that are not URLs shared in the message."""
+        by_message = bool(body.get("channel") and body.get("ts"))
+        by_unfurl_id = bool(body.get("unfurl_id") and body.get("source"))
+        if by_message == by_unfurl_id:
+            return ["give `channel` and `ts`, or `unfurl_id` and `source` (one pair, not both)"]
+        if by_unfurl_id and body["source"] not in UNFURL_SOURCES:
+            return [f"`source` {body['source']!r} is not one of {sorted(UNFURL_SOURCES)}"]
+        unfurls = body.get("unfurls")
+        if isinstance(unfurls, str):  # form posts carry it as JSON
+            with contextlib.suppress(ValueError):
+                unfurls = json.loads(unfurls)
+        if not isinstance(unfurls, dict) or not unfurls:
+            return ["`unfurls` is not a non-empty object of URL -> preview"]
+        message = f"{body['channel']} {body['ts']}" if by_message else body["unfurl_id"]
+        shared = self.shared_links.get(message, set())
+        problems = [f"cannot_unfurl_url: {url!r} was not shared in {message}" for url in unfurls if url not in shared]
+        for url, preview in unfurls.items():
+            if not isinstance(preview, dict) or not isinstance(preview.get("blocks"), list):
+                problems.append(f"the preview of {url!r} has no `blocks`")
+            else:
+                problems += _block_problems(preview["blocks"], MAX_BLOCKS)
+        return problems
 
     def _token_refusal(self, method: str, authorization: str) -> str | None:
         """Why Slack would refuse the token, or None: Socket Mode URLs take the app token, all else the bot's."""

@@ -2,6 +2,7 @@
 
 Pure: the index and what the channel has seen in, a section out, random but reproducible from a seed,
 so every process (and every retry) that chooses for the same channel and day chooses the same section.
+A channel with a scope (`/notes scope`) gets its topics from the notes of its scope only.
 """
 
 from __future__ import annotations
@@ -66,13 +67,16 @@ def sections_worth_reading(index: SearchIndex) -> dict[int, list[int]]:
     return worth
 
 
-def choose_topic(index: SearchIndex, featured: Featured, seed: str, day: DigestDay) -> Topic | None:
-    """A section from a note the channel has not seen in this cycle (any note once all were seen).
+def choose_topic(
+    index: SearchIndex, featured: Featured, seed: str, day: DigestDay, within: np.ndarray | None = None
+) -> Topic | None:
+    """A section from a note the channel has not seen in this cycle (any note once all were seen), of the
+    notes `within` (a mask over note ids: the channel's scope) when given.
 
     The draw depends only on the seed and the day, so every process (and every retry) that chooses
     for the same channel and day chooses the same section.
     """
-    worth = sections_worth_reading(index)
+    worth = {note: found for note, found in sections_worth_reading(index).items() if within is None or within[note]}
     notes = {index.note_paths[n]: n for n in worth}
     unseen = sorted(set(notes) - featured.notes) or sorted(notes)
     if not unseen:

@@ -42,6 +42,7 @@ from bot.engine.index import SearchIndex
 from bot.engine.index_cache import load_vault
 from bot.engine.search import Hit, Searcher
 from bot.migrate import create_schema
+from bot.slack.channel_scopes import ChannelScopes
 from bot.slack.delivery import Reply
 from bot.slack.deps import DigestCommand, TodayTopic
 from bot.slack.messages import Message, escape_mrkdwn
@@ -254,7 +255,14 @@ def run_digest_cli(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("SLACK_BOT_TOKEN is needed to post (or use --dry-run)")
     else:
         client_for = lambda _team: client  # noqa: E731
-    poster = DigestPoster(engine, client_for, lambda: index, clock=lambda: datetime.now(UTC))
+    poster = DigestPoster(
+        engine,
+        client_for,
+        lambda: index,
+        clock=lambda: datetime.now(UTC),
+        scope_for=ChannelScopes(engine).scope_for,
+        site=settings.note_site,
+    )
     failed = 0
     for schedule in schedules:
         day = schedule.day_of(now)

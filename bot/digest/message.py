@@ -18,12 +18,14 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.digest.choose import DigestDay, Topic
+from bot.engine.site import NoteSite
 from bot.slack.messages import (
     SECTION_LIMIT,
     Message,
     cut_at_word,
     escape_mrkdwn,
     excerpt_mrkdwn,
+    hit_links,
     location,
     moment_url,
     watch_link,
@@ -37,8 +39,9 @@ def thumbnail_url(video_id: str | None) -> str | None:
     return f"https://i.ytimg.com/vi/{video_id}/hqdefault.jpg" if moment_url(video_id, None) else None
 
 
-def digest_message(topic: Topic) -> Message:
-    """The post: header, title and heading, excerpt, thumbnail, watch link and related notes."""
+def digest_message(topic: Topic, site: NoteSite | None = None) -> Message:
+    """The post: header, title and heading, excerpt, thumbnail, watch link (and "Read the note" on the
+    published vault, `site`) and related notes."""
     hit = topic.hit
     where = " › ".join(escape_mrkdwn(" ".join(p.split())) for p in (*hit.heading_path, hit.heading) if p.strip())
     title = f"*{escape_mrkdwn(' '.join(hit.title.split()))}*" + (f"\n{where}" if where else "")
@@ -52,8 +55,9 @@ def digest_message(topic: Topic) -> Message:
     if thumbnail:
         # Alt text is plain text where escaping does not apply: it carries nothing from the note.
         blocks.append(ImageBlock(image_url=thumbnail, alt_text="Video thumbnail"))
-    if link:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f":arrow_forward: {link}")))
+    links = hit_links(hit, site)
+    if links:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=links)))
     if topic.related:
         related = " · ".join(escape_mrkdwn(t) for t in topic.related)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut_at_word(f"Related: {related}", 2000))]))

@@ -14,7 +14,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -35,6 +35,8 @@ from bot.digest.ledger import (
 )
 from bot.digest.message import digest_message, digest_metadata, is_digest_of
 from bot.engine.index import SearchIndex
+from bot.engine.scope import NoteSets, Scope
+from bot.engine.site import NoteSite
 from bot.slack.delivery import POST_OPTIONS, slack_reason
 from bot.slack.messages import Message
 
@@ -99,6 +101,9 @@ class DigestPoster:
     retry_delays: tuple[float, ...] = (2.0, 10.0, 30.0)
     # A claim older than this without a posted ts is from a process that crashed or lost track.
     lease: timedelta = timedelta(minutes=10)
+    # What a (team, channel) draws from (`/notes scope`: bot.slack.channel_scopes); None: the whole vault.
+    scope_for: Callable[[str, str], Scope | None] = field(default=lambda _team, _channel: None)
+    site: NoteSite | None = None  # the published vault, for "Read the note"
 
     def post(self, day: DigestDay, *, force: bool = False, retry_failed: bool = False) -> Result:
         """Post `day`'s digest unless it was posted; `force` posts again anyway; `retry_failed` also
@@ -132,7 +137,7 @@ class DigestPoster:
     def preview(self, day: DigestDay) -> Message | None:
         """The message `post` would send for `day`, without claiming or posting anything."""
         topic = self._topic(read_claim(self.engine, day), day)
-        return digest_message(topic) if topic else None
+        return digest_message(topic, self.site) if topic else None
 
     def _topic(self, claim: Claim | None, day: DigestDay) -> Topic | None:
         """The topic the claim chose before (if the vault still has it), else a fresh choice."""
@@ -141,7 +146,10 @@ class DigestPoster:
             kept = find_topic(index, claim.note_path, claim.heading or "")
             if kept is not None:
                 return kept
-        return choose_topic(index, read_featured(self.engine, day.team_id, day.channel_id), self.seed, day)
+        featured = read_featured(self.engine, day.team_id, day.channel_id)
+        scope = self.scope_for(day.team_id, day.channel_id)
+        within = NoteSets(index).mask(scope) if scope is not None else None
+        return choose_topic(index, featured, self.seed, day, within)
 
     def _post_claimed(
         self, client: WebClient, claim: Claim, owner: str, day: DigestDay, *, unsure: bool = False, repost: bool = False
@@ -153,7 +161,7 @@ class DigestPoster:
             return Result(Outcome.EMPTY)
         # Kept with the claim so that whoever finishes this day posts the same topic.
         update_own(self.engine, claim.id, owner, note_path=topic.hit.note, heading=topic.hit.heading)
-        attempt = _Attempt(claim.id, owner, day, topic, digest_message(topic), not repost, unsure)
+        attempt = _Attempt(claim.id, owner, day, topic, digest_message(topic, self.site), not repost, unsure)
         return self._deliver(client, attempt)
 
     def _deliver(self, client: WebClient, attempt: _Attempt) -> Result:

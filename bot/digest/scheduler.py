@@ -30,6 +30,7 @@ from bot.digest.choose import DigestDay
 from bot.digest.ledger import Status, read_claim, read_subscriptions
 from bot.digest.poster import DigestPoster, Result
 from bot.engine.index import SearchIndex
+from bot.engine.scope import Scope
 from bot.storage import make_engine
 
 log = logging.getLogger(__name__)
@@ -256,12 +257,14 @@ def start_digest_scheduler(
     engine: Engine | None = None,
     client_for: Callable[[str], WebClient] | None = None,
     on_result: Callable[[Result], None] = lambda _result: None,
+    scope_for: Callable[[str, str], Scope | None] | None = None,
 ) -> DigestScheduler | None:
     """Start this process's digest scheduler (for `notesbot serve`); None when it cannot post.
 
     `index` returns the vault's current index; `client_for(team_id)` the client of a workspace
     (default: one client with SLACK_BOT_TOKEN for every team); `on_result` sees every attempt's
-    result (`result.posted`, `result.failed`), for metrics.
+    result (`result.posted`, `result.failed`), for metrics; `scope_for(team, channel)` what a channel
+    draws from (default: every channel the whole vault). Posts link to NOTES_SITE_URL when it is set.
     """
     if client_for is None:
         client = digest_client(settings)
@@ -270,7 +273,9 @@ def start_digest_scheduler(
             return None
         client_for = lambda _team: client  # noqa: E731
     engine = engine or make_engine(settings.database_url)
-    poster = DigestPoster(engine, client_for, index, clock=lambda: datetime.now(UTC))
+    poster = DigestPoster(engine, client_for, index, clock=lambda: datetime.now(UTC), site=settings.note_site)
+    if scope_for is not None:
+        poster.scope_for = scope_for
     scheduler = DigestScheduler(
         poster,
         lambda: load_schedules(engine, settings),

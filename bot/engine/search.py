@@ -8,6 +8,7 @@ video are shown once). How a query is read, misspelt words included, is `bot/eng
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from rapidfuzz import fuzz, process
 
 from bot.engine.analysis import normalize
 from bot.engine.index import SearchIndex
+from bot.engine.links import LinkTargets, page_headings
 from bot.engine.parsing import video_url
 from bot.engine.scope import NoteSets, Preference, Scope
 from bot.engine.scoring import (
@@ -30,6 +32,7 @@ from bot.engine.scoring import (
     preference_factor,
     query_weighted,
 )
+from bot.engine.slugs import heading_ids
 from bot.engine.spelling import QueryReader, QueryTerms
 
 MERGE_BELOW_SHARE = 8  # posting lists together shorter than 1/8 of the sections are merged, not scanned for
@@ -52,6 +55,15 @@ class Hit:
     video_id: str | None
     text: str
     line: int
+    # The note's headings up to and including this one, in page order: they make the heading's id on the
+    # published page (`anchor`), worked out only when a message links there.
+    page_headings: tuple[str, ...] = ()
+
+    @property
+    def anchor(self) -> str:
+        """The heading's id on the note's published page (github-slugger, repeats numbered); "" for an
+        introduction."""
+        return heading_ids(self.page_headings)[-1] if self.page_headings else ""
 
 
 def section_hit(index: SearchIndex, section: int, score: float = 0.0) -> Hit:
@@ -71,6 +83,7 @@ def section_hit(index: SearchIndex, section: int, score: float = 0.0) -> Hit:
         video_id=video_id,
         text=index.section_texts[section],
         line=int(index.section_lines[section]),
+        page_headings=page_headings(index, section),
     )
 
 
@@ -128,6 +141,11 @@ class Searcher:
         self._intro_of_note = _introductions(index)
         self.note_sets = NoteSets(index)
         self._scope_masks: dict[Scope, np.ndarray] = {}
+
+    @functools.cached_property
+    def links(self) -> LinkTargets:
+        """What shared links point at in this index (built on first use: most indexes never see a link)."""
+        return LinkTargets(self.index)
 
     def read_query(self, query: str) -> QueryTerms:
         """The query's terms, with words the vault does not know read as the close words it does."""
@@ -249,11 +267,13 @@ class Searcher:
         held = np.logical_or.reduceat(pair_at, ends - lengths, axis=1)
         return held.sum(axis=0, dtype=np.float32)
 
-    def suggest(self, query: str, limit: int = 3) -> list[str]:
-        """Headings that look like the query, for when a search finds nothing."""
-        found = process.extract(
-            normalize(query), self._headings_folded, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=60
-        )
+    def suggest(self, query: str, limit: int = 3, within: Notes | None = None) -> list[str]:
+        """Headings that look like the query, for when a search finds nothing (of the notes `within` only,
+        when given)."""
+        choices: dict[int, str] | list[str] = self._headings_folded
+        if within is not None:
+            choices = {int(i): self._headings_folded[i] for i in np.flatnonzero(self._sections_of(within))}
+        found = process.extract(normalize(query), choices, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=60)
         headings = dict.fromkeys(self.index.section_headings[i] for _, _, i in found if self.index.section_headings[i])
         return list(headings)[:limit]
 

@@ -1,8 +1,11 @@
-"""What the Slack listeners are given: the searcher, the shared database, the clock, the answer pool, digest hooks.
+"""What the Slack listeners are given: the searcher, the shared database, the clock, the answer pool, digest
+hooks, the channels' scopes and the published vault.
 
 Every listener acknowledges first (Bolt acknowledges events by itself) and hands the slow work (search,
 then one post) to the answer pool through `ListenerDeps.later`, so that a burst of requests is
 acknowledged at once. Tests hand in fakes: a fixed searcher, a fresh database, a simulated clock.
+Whatever answers in a channel asks `deps.scope_for(team, channel)` what that channel draws from, and
+renders its hits with `deps.site` (the "Read the note" links).
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from bot.engine.scope import Scope
 from bot.engine.search import Hit, Searcher
+from bot.engine.site import NoteSite
+from bot.slack.channel_scopes import ChannelScopes
 from bot.slack.delivery import Reply
 
 log = logging.getLogger("notesbot.slack")
@@ -47,6 +53,12 @@ class ListenerDeps:
     answer_pool: Executor
     digest_command: DigestCommand | None = None  # without it, `/notes digest ...` is searched like any query
     today_topic: TodayTopic | None = None  # without it, App Home shows no topic
+    channel_scopes: ChannelScopes | None = None  # without it, every channel draws from the whole vault
+    site: NoteSite | None = None  # the published vault (NOTES_SITE_URL); None: no "Read the note" links
+
+    def scope_for(self, team_id: str | None, channel_id: str | None) -> Scope | None:
+        """What a channel's answers draw from: its scope, or None for the whole vault."""
+        return self.channel_scopes.scope_for(team_id, channel_id) if self.channel_scopes is not None else None
 
     def later(self, work: Callable[..., None], *args: Any) -> None:
         """Run `work(*args)` on the answer pool; an exception it lets through is logged, not lost."""

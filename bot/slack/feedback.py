@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.engine.scope import Scope
 from bot.engine.search import Hit, Searcher
 from bot.slack.answers import shown_hits
 from bot.storage import feedback
@@ -15,9 +16,9 @@ from bot.storage import feedback
 log = logging.getLogger(__name__)
 
 
-def rated_hit(searcher: Searcher, query: str, position: int) -> Hit | None:
-    """The hit the rated answer showed, as the vault has it now (None if it is gone)."""
-    hits = shown_hits(searcher, query)
+def rated_hit(searcher: Searcher, query: str, position: int, scope: Scope | None = None) -> Hit | None:
+    """The hit the rated answer showed (in its channel's `scope`), as the vault has it now (None if gone)."""
+    hits = shown_hits(searcher, query, scope=scope)
     return hits[position] if 0 <= position < len(hits) else None
 
 

@@ -2,7 +2,9 @@
 
 Everything that came from a note or from a user is escaped for mrkdwn (`&`, `<`, `>`), so no
 `<!channel>`, `<!here>`, user mention or link can be smuggled in; the only links are the ones built
-here from a validated video id. Blocks are built with slack_sdk's models, whose `to_dict()` checks
+here from a validated video id, and "Read the note" links to the published vault (bot.engine.site:
+built from the note's path and heading, and validated) when a site is set. Every message built on the
+shared hit blocks (`_hit_blocks`) carries both. Blocks are built with slack_sdk's models, whose `to_dict()` checks
 Slack's limits, and every message carries a plain-text fallback `text`.
 
 A message is a dict ready for `chat.postMessage(**message)` or a `response_url` post:
@@ -29,7 +31,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.engine.parsing import video_url
+from bot.engine.scope import Scope
 from bot.engine.search import Hit
+from bot.engine.site import NoteSite
 from bot.engine.timestamps import format_timestamp, parse_timestamp
 
 Message = dict[str, Any]
@@ -39,6 +43,8 @@ MAX_HOME_BLOCKS = 100
 SECTION_LIMIT = 3000  # characters of a section block's text
 EXCERPT_LIMIT = 1200  # an answer's excerpt: enough to judge the section, short enough to read in Slack
 SHORT_EXCERPT_LIMIT = 300
+PREVIEW_EXCERPT_LIMIT = 500  # a link preview: what the notes say at that moment, in a few lines
+ALSO_IN_LIMIT = 3  # other notes on the same video named under a preview
 QUERY_SHOWN_LIMIT = 120  # how much of a (possibly huge) query is quoted back to the user
 
 SHARE_ACTION = "notes_share"
@@ -82,6 +88,25 @@ def watch_link(video_id: str | None, seconds: int | None) -> str | None:
         return None
     label = f"Watch from {format_timestamp(seconds)}" if seconds is not None else "Watch the video"
     return f"<{url}|{label}>"
+
+
+def note_link(hit: Hit, site: NoteSite | None) -> str | None:
+    """`<url|Read the note>` to the hit's section on the published vault; None without a site (or a URL
+    that would not be safe in a link)."""
+    url = note_url(hit, site)
+    return f"<{url}|Read the note>" if url else None
+
+
+def note_url(hit: Hit, site: NoteSite | None) -> str | None:
+    """The hit's section on the published vault, or None without a site."""
+    return site.page_url(hit.note, hit.heading, hit.anchor) if site is not None else None
+
+
+def hit_links(hit: Hit, site: NoteSite | None) -> str:
+    """`▶ Watch from 38:00   ·   📖 Read the note`, each when there is one to give ("" if neither)."""
+    watch, read = watch_link(hit.video_id, hit.timestamp), note_link(hit, site)
+    parts = [f":arrow_forward: {watch}" if watch else "", f":book: {read}" if read else ""]
+    return "   ·   ".join(part for part in parts if part)
 
 
 def excerpt_mrkdwn(text: str, video_id: str | None, limit: int = EXCERPT_LIMIT) -> str:
@@ -182,7 +207,12 @@ def read_result_value(value: str) -> tuple[str, int]:
 
 
 def answer_message(
-    hit: Hit, query: str, position: int = 0, count: int = 1, corrections: Mapping[str, str] | None = None
+    hit: Hit,
+    query: str,
+    position: int = 0,
+    count: int = 1,
+    corrections: Mapping[str, str] | None = None,
+    site: NoteSite | None = None,
 ) -> Message:
     """The answer to `/notes`: where, the excerpt, the watch link, and share / next / dismiss buttons."""
     value = result_value(query, position)
@@ -193,7 +223,7 @@ def answer_message(
         buttons.append(ButtonElement(text="Next match", action_id=NEXT_ACTION, value=value))
     buttons.append(ButtonElement(text="Dismiss", action_id=DISMISS_ACTION, value=value))
     footer = f"Match {position + 1} of {count} for {query_as_read(query, corrections)}"
-    blocks = [*_hit_blocks(hit, footer), feedback_block(value), ActionsBlock(elements=buttons)]
+    blocks = [*_hit_blocks(hit, footer, site=site), feedback_block(value), ActionsBlock(elements=buttons)]
     return _message(_hit_fallback(hit), blocks)
 
 
@@ -218,30 +248,43 @@ def feedback_thanks_message(helpful: bool) -> Message:
     return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
-def shared_message(hit: Hit, user_id: str) -> Message:
+def shared_message(hit: Hit, user_id: str, site: NoteSite | None = None) -> Message:
     """An answer posted to the channel by the Share button, saying who shared it."""
     sharer = f"<@{user_id}>" if re.fullmatch(r"[UW][A-Z0-9]+", user_id) else "Someone"
-    blocks = _hit_blocks(hit, f"Shared by {sharer} from /notes")
+    blocks = _hit_blocks(hit, f"Shared by {sharer} from /notes", site=site)
     return _message(f"{sharer} shared: {_hit_fallback(hit)}", blocks)
 
 
-def thread_answer(hits: Sequence[Hit], query: str, corrections: Mapping[str, str] | None = None) -> Message:
+def thread_answer(
+    hits: Sequence[Hit], query: str, corrections: Mapping[str, str] | None = None, site: NoteSite | None = None
+) -> Message:
     """The answer to a mention or a DM: the top hit in full and the next two as short links."""
     top, more = hits[0], hits[1:3]
-    blocks: list[Block] = _hit_blocks(top, f"Best match for {query_as_read(query, corrections)}")
+    blocks: list[Block] = _hit_blocks(top, f"Best match for {query_as_read(query, corrections)}", site=site)
     if more:
-        lines = "\n".join(f"• {_short_link(hit)}" for hit in more)
+        lines = "\n".join(f"• {_short_link(hit, site=site)}" for hit in more)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Also:*\n{lines}")))
     return _message(_hit_fallback(top), blocks)
 
 
-def _hit_blocks(hit: Hit, footer: str) -> list[Block]:
+def link_preview(hit: Hit, also_in: Sequence[str], site: NoteSite | None) -> dict[str, Any]:
+    """A link's preview (one value of chat.unfurl's `unfurls`): the section covering the link's moment,
+    a short excerpt, its links, and the titles of other notes on the same video."""
+    shown = [_joined_path([title]) for title in also_in[:ALSO_IN_LIMIT]]
+    more = len(also_in) - len(shown)
+    footer = (f"Also in {' · '.join(shown)}" + (f" and {more} more" if more > 0 else "")) if shown else "From the notes"
+    return {"blocks": [block.to_dict() for block in _hit_blocks(hit, footer, site=site, limit=PREVIEW_EXCERPT_LIMIT)]}
+
+
+def _hit_blocks(hit: Hit, footer: str, *, site: NoteSite | None, limit: int = EXCERPT_LIMIT) -> list[Block]:
+    """Every message's hit: where it is, its excerpt, and its links (watch it, read it) with `footer`.
+    `site` is required so that no message kind forgets "Read the note" (None: no site is set)."""
     title = f"*{_joined_path([hit.title]) or 'Untitled note'}*"
     path = _joined_path((*hit.heading_path, hit.heading))
     heading = cut_at_word(title + (f"\n{path}" if path else ""), SECTION_LIMIT)
-    excerpt = excerpt_mrkdwn(hit.text, hit.video_id) or "_(this section has no text)_"
-    link = watch_link(hit.video_id, hit.timestamp)
-    context = f":arrow_forward: {link}   ·   {footer}" if link else footer
+    excerpt = excerpt_mrkdwn(hit.text, hit.video_id, limit) or "_(this section has no text)_"
+    links = hit_links(hit, site)
+    context = f"{links}   ·   {footer}" if links else footer
     return [
         SectionBlock(text=MarkdownTextObject(text=heading)),
         SectionBlock(text=MarkdownTextObject(text=excerpt)),
@@ -249,12 +292,14 @@ def _hit_blocks(hit: Hit, footer: str) -> list[Block]:
     ]
 
 
-def _short_link(hit: Hit) -> str:
+def _short_link(hit: Hit, *, site: NoteSite | None) -> str:
     label = cut_at_word(location(hit), 200)
     url = moment_url(hit.video_id, hit.timestamp)
     moment = f" ({format_timestamp(hit.timestamp)})" if hit.timestamp is not None else ""
+    read = note_link(hit, site)
     # A link label ends at `|` or `>`; escaping removed `>`, and a `|` would cut the label short.
-    return f"<{url}|{label.replace('|', '¦')}>{moment}" if url else f"{label}{moment}"
+    shown = f"<{url}|{label.replace('|', '¦')}>{moment}" if url else f"{label}{moment}"
+    return shown + (f" · {read}" if read else "")
 
 
 def _hit_fallback(hit: Hit) -> str:
@@ -265,9 +310,23 @@ def _hit_fallback(hit: Hit) -> str:
 # --- Other replies ------------------------------------------------------------------------------
 
 
-def nothing_found_message(query: str, suggestions: Sequence[str], corrections: Mapping[str, str]) -> Message:
-    """A friendly nothing-found reply with what might work instead: close headings and corrected words."""
-    lines = [f"Nothing found for {quote_query(query)}."]
+def scope_mrkdwn(scope: Scope) -> str:
+    """A channel's scope as the user wrote it: `lexfridman/`, `allin/`, tag `ml` (escaped, in code spans)."""
+    named = [f"`{code_text(folder)}/`" for folder in scope.folders] + [f"tag `{code_text(tag)}`" for tag in scope.tags]
+    return ", ".join(named) or "no notes at all"
+
+
+def code_text(text: str) -> str:
+    """Text for a code span: escaped, without the backticks that would end it."""
+    return cut_at_word(escape_mrkdwn(text.replace("`", "'")), 100)
+
+
+def nothing_found_message(
+    query: str, suggestions: Sequence[str], corrections: Mapping[str, str], note: str = ""
+) -> Message:
+    """A friendly nothing-found reply with what might work instead: close headings and corrected words
+    (`note`: mrkdwn the caller wrote, such as where in the vault it looked)."""
+    lines = [f"Nothing found for {quote_query(query)}." + (f" {note}" if note else "")]
     if corrections:
         lines.append(f"I read: {_corrections(corrections)}")
     if suggestions:
@@ -288,7 +347,11 @@ def help_message() -> Message:
         "• `/notes how do self-driving cars handle occlusion?` — questions work too\n"
         "• Mention me in a channel (`@notesbot what is reinforcement learning?`) and I answer in the thread\n"
         "• Or send me a direct message\n"
-        "• `/notes digest on 09:00 Europe/Berlin` — a topic of the day in this channel (`/notes digest off` stops it)"
+        "• `/notes digest on 09:00 Europe/Berlin` — a topic of the day in this channel (`/notes digest off` stops it)\n"
+        "• `/notes in:lexfridman computer vision`, `/notes tag:ml transformers` — search one folder or tag\n"
+        "• `/notes scope lexfridman/ tag:ml` — what this channel's answers, previews and digest draw from "
+        "(`/notes scope` says, `/notes scope all` lifts it)\n"
+        "• Paste a YouTube link to a video in the notes and I show what the notes say at that moment"
     )
     return _message(
         "How to use /notes: type /notes and a few words or a question",
@@ -302,7 +365,9 @@ def apology_message() -> Message:
     return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
-def home_view(note_count: int, section_count: int, topic: Hit | None = None) -> dict[str, Any]:
+def home_view(
+    note_count: int, section_count: int, topic: Hit | None = None, site: NoteSite | None = None
+) -> dict[str, Any]:
     """The App Home tab: what the bot does, how to ask, the vault's size and today's topic."""
     blocks: list[Block] = [
         HeaderBlock(text="notesbot"),
@@ -329,7 +394,7 @@ def home_view(note_count: int, section_count: int, topic: Hit | None = None) -> 
         blocks += [
             DividerBlock(),
             SectionBlock(text=MarkdownTextObject(text="*Today's topic*")),
-            *_hit_blocks(topic, "From the daily digest"),
+            *_hit_blocks(topic, "From the daily digest", site=site),
         ]
     return View(type="home", blocks=blocks).to_dict()
 

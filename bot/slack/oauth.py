@@ -37,6 +37,8 @@ BOT_SCOPES = (
     "commands",
     "groups:history",
     "im:history",
+    "links:read",
+    "links:write",
 )
 STATE_LIFETIME_SECONDS = 600
 

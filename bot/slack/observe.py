@@ -243,11 +243,12 @@ class _ObservedSearcher:
         self._inner = inner
         self._observer = observer
 
-    def search(self, query: str, limit: int = 5) -> list[Hit]:
-        return self.search_terms(self._inner.read_query(query), limit)
+    def search(self, query: str, limit: int = 5, **options: Any) -> list[Hit]:
+        return self.search_terms(self._inner.read_query(query), limit, **options)
 
-    def search_terms(self, query_terms: QueryTerms, limit: int = 5) -> list[Hit]:
-        hits = self._inner.search_terms(query_terms, limit)
+    def search_terms(self, query_terms: QueryTerms, limit: int = 5, **options: Any) -> list[Hit]:
+        """The inner searcher's, with its options (`within`, `prefer`) passed on as given."""
+        hits = self._inner.search_terms(query_terms, limit, **options)
         self._observer._searched(query_terms.query, hits)
         return hits
 

@@ -32,6 +32,7 @@ from bot.config import ConfigError, Settings
 from bot.digest.commands import slack_hooks
 from bot.digest.scheduler import start_digest_scheduler
 from bot.slack.app import create_app
+from bot.slack.channel_scopes import ChannelScopes
 from bot.slack.delivery import make_web_client
 from bot.slack.deps import Clock, ListenerDeps, SearcherSource, new_answer_pool
 from bot.slack.operations import Operations
@@ -61,6 +62,7 @@ def build_bolt_app(
     client = ops.instrument_client(make_web_client(settings))
     searcher_source: SearcherSource = ops.searcher_source  # the live vault's current index
     digest_command, today_topic = slack_hooks(settings, engine, searcher_source, clock)
+    channel_scopes = ChannelScopes(engine)  # what each channel draws from: its answers, previews and digest
     if start_digest:
         start_digest_scheduler(
             settings,
@@ -68,9 +70,19 @@ def build_bolt_app(
             engine,
             client_for=ops.digest_client_for(),
             on_result=ops.record_digest,
+            scope_for=channel_scopes.scope_for,
         )
     answer_pool = ops.observer.answer_pool(new_answer_pool())
-    deps = ListenerDeps(searcher_source, engine, clock, answer_pool, digest_command, today_topic)
+    deps = ListenerDeps(
+        searcher_source,
+        engine,
+        clock,
+        answer_pool,
+        digest_command,
+        today_topic,
+        channel_scopes=channel_scopes,
+        site=settings.note_site,
+    )
     app = create_app(settings, client, deps, ops.oauth_settings)
     ops.prepare(app)
     return app

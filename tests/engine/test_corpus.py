@@ -71,3 +71,40 @@ def test_digest_dry_run_picks_a_topic_worth_reading_from_the_whole_vault(cache: 
     assert message["text"].startswith("Topic of the day: ")
     assert "&t=" in message["text"]
     assert any(block.get("image_url", "").startswith("https://i.ytimg.com/vi/") for block in message["blocks"])
+
+
+def test_every_section_has_a_safe_page_url_and_every_video_moment_finds_a_section_of_its_notes(cache: Path) -> None:
+    """Links both ways on real notes: each section's published URL is URL-safe (every tenth note), and the URL of a
+    note's last heading, read back, names that section; each note's first stamped moment finds a section starting
+    at or before it, of a note on that video. In process, on the cache the tests above built."""
+    from bot.engine.index_cache import load_vault
+    from bot.engine.links import note_ranges
+    from bot.engine.search import Searcher
+    from bot.engine.site import NoteSite
+    from bot.engine.slugs import heading_ids
+    from bot.engine.youtube import VideoLink
+
+    searcher = Searcher(load_vault(CORPUS, cache).index)
+    index, site = searcher.index, NoteSite("https://notes.example.com")
+    starts, ends = note_ranges(index)
+    for note in range(0, index.note_count, 10):
+        headed = [s for s in range(int(starts[note]), int(ends[note])) if index.section_levels[s] > 0]
+        anchors = heading_ids(index.section_headings[s] for s in headed)
+        path = index.note_paths[note]
+        urls = [site.page_url(path, index.section_headings[s], a) for s, a in zip(headed, anchors, strict=True)]
+        assert None not in urls, path
+        if headed and anchors[-1]:  # a heading of no letters (such as "?!") has no id: its URL is the page
+            target = searcher.links.page(site, site.read_url(urls[-1]))
+            assert target is not None and target.section == headed[-1]
+    found = 0
+    for note, video in enumerate(index.note_videos):
+        stamped = [s for s in range(int(starts[note]), int(ends[note])) if index.section_first_ts[s] >= 0]
+        if not video or not stamped:
+            continue
+        moment = int(index.section_first_ts[stamped[0]])
+        target = searcher.links.moment(VideoLink(video, moment))
+        assert target is not None
+        assert index.note_videos[int(index.section_note[target.section])] == video
+        assert 0 <= index.section_first_ts[target.section] <= moment
+        found += 1
+    assert found > 19_000  # of the 21,189 notes on a video, 19,739 have a stamped section

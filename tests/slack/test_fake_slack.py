@@ -62,3 +62,35 @@ def test_accepts_response_url_posts(fake):
         {"delete_original": True},
     ]
     assert not fake.violations
+
+
+def test_chat_unfurl_takes_previews_of_the_urls_shared_in_that_message_only(fake):
+    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+    event = fake.links_shared(["https://youtu.be/s3MuSOl1Rog"], channel="C1", message_ts="1.2")
+    preview = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "a preview"}}]}
+    assert event["links"] == [{"domain": "youtu.be", "url": "https://youtu.be/s3MuSOl1Rog"}]
+    assert client.chat_unfurl(channel="C1", ts="1.2", unfurls={"https://youtu.be/s3MuSOl1Rog": preview})["ok"]
+
+    with pytest.raises(SlackApiError, match="cannot_unfurl_url"):
+        client.chat_unfurl(channel="C1", ts="1.2", unfurls={"https://youtu.be/dQw4w9WgXcQ": preview})
+    with pytest.raises(SlackApiError, match="cannot_unfurl_url"):
+        client.chat_unfurl(channel="C1", ts="9.9", unfurls={"https://youtu.be/s3MuSOl1Rog": preview})
+    assert len(fake.violations) == 2
+
+
+@pytest.mark.parametrize(
+    ("target", "unfurls"),
+    [
+        ({}, {"https://youtu.be/s3MuSOl1Rog": {"blocks": []}}),  # no target
+        ({"channel": "C1"}, {"https://youtu.be/s3MuSOl1Rog": {"blocks": []}}),  # half a target
+        ({"unfurl_id": "U1", "source": "somewhere"}, {"https://youtu.be/s3MuSOl1Rog": {"blocks": []}}),
+        ({"channel": "C1", "ts": "1.2"}, {}),  # nothing to preview
+        ({"channel": "C1", "ts": "1.2"}, {"https://youtu.be/s3MuSOl1Rog": {"text": "no blocks"}}),
+        ({"channel": "C1", "ts": "1.2"}, {"https://youtu.be/s3MuSOl1Rog": {"blocks": [{"type": "divider"}] * 51}}),
+    ],
+)
+def test_chat_unfurl_refuses_what_slack_refuses(fake, target, unfurls):
+    fake.links_shared(["https://youtu.be/s3MuSOl1Rog"], channel="C1", message_ts="1.2", unfurl_id="U1")
+    with pytest.raises(SlackApiError):
+        WebClient(token=BOT_TOKEN, base_url=fake.base_url).chat_unfurl(**target, unfurls=unfurls)
+    assert fake.violations

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import yaml
 
+from bot.engine.site import NoteSite
 from bot.slack.listeners.commands import COMMAND
 from bot.slack.oauth import BOT_SCOPES
+from bot.slack.unfurls import unfurl_domains
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack-app-manifest.yml"
 
@@ -29,6 +31,7 @@ def test_subscribes_to_the_events_the_app_handles_at_the_same_url():
         "app_home_opened",
         "app_mention",
         "app_uninstalled",
+        "link_shared",
         "message.im",
         "tokens_revoked",
     ]
@@ -48,3 +51,16 @@ def test_app_home_has_the_home_and_messages_tabs():
 
 def test_oauth_sends_people_back_to_the_redirect_route():
     assert manifest()["oauth_config"]["redirect_urls"] == ["https://example.com/slack/oauth_redirect"]
+
+
+def test_asks_to_read_and_preview_links():
+    scopes = manifest()["oauth_config"]["scopes"]["bot"]
+    assert {"links:read", "links:write"} <= set(scopes)
+
+
+def test_registers_the_youtube_hosts_and_the_notes_site_as_unfurl_domains_within_slack_s_five():
+    domains = manifest()["features"]["unfurl_domains"]
+    example_site = NoteSite("https://notes.example.com")
+    assert domains == list(unfurl_domains(example_site))
+    assert domains[:4] == ["youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be"]
+    assert len(domains) <= 5  # "Your app can register up to five domains"

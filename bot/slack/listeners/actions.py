@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.engine.scope import Scope
 from bot.slack.answers import private_answer, shown_hits
 from bot.slack.delivery import apology_on_failure, post_to_response_url, private_reply
 from bot.slack.deps import ListenerDeps
@@ -66,12 +67,14 @@ def share(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     with apology_on_failure(reply, "a share button"):
         query, position = button_value(body)
         searcher = deps.searcher_source()
-        hits = shown_hits(searcher, query)
+        scope = _channel_scope(deps, body)
+        hits = shown_hits(searcher, query, scope=scope)
         if position >= len(hits):
-            reply(private_answer(searcher, query))  # the vault changed since: show what it holds now
+            # the vault changed since: show what it holds now
+            reply(private_answer(searcher, query, scope=scope, site=deps.site))
             return
         user_id = (body.get("user") or {}).get("id", "")
-        shared = shared_message(hits[position], user_id) | {"response_type": "in_channel"}
+        shared = shared_message(hits[position], user_id, deps.site) | {"response_type": "in_channel"}
         if post_to_response_url(body.get("response_url"), shared):
             post_to_response_url(body.get("response_url"), {"delete_original": True})
         else:
@@ -83,7 +86,16 @@ def next_match(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> N
     reply = private_reply(body.get("response_url"), client, action_context(body))
     with apology_on_failure(reply, "a next-match button"):
         query, position = button_value(body)
-        reply(private_answer(deps.searcher_source(), query, position + 1) | {"replace_original": True})
+        answer = private_answer(
+            deps.searcher_source(), query, position + 1, scope=_channel_scope(deps, body), site=deps.site
+        )
+        reply(answer | {"replace_original": True})
+
+
+def _channel_scope(deps: ListenerDeps, body: dict[str, Any]) -> Scope | None:
+    """The scope of the channel a button was pressed in (its answer was searched within it)."""
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    return deps.scope_for(team, action_context(body)["channel_id"])
 
 
 def dismiss(body: dict[str, Any]) -> None:
@@ -101,8 +113,8 @@ def rate(deps: ListenerDeps, body: dict[str, Any], respond: Callable[..., Any]) 
         log.warning("ignored a feedback button whose value is not an answer's")
         return
     helpful = action.get("action_id") == HELPFUL_ACTION
-    hit = rated_hit(deps.searcher_source(), query, position)
     user = body.get("user") or {}
     team = (body.get("team") or {}).get("id") or user.get("team_id")
+    hit = rated_hit(deps.searcher_source(), query, position, _channel_scope(deps, body))
     if record_feedback(deps.engine, deps.clock(), team, user.get("id"), query, hit, helpful):
         respond(**feedback_thanks_message(helpful), response_type="ephemeral", replace_original=False)

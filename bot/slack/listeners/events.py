@@ -1,4 +1,5 @@
-"""Events: @mentions answered in their thread, direct messages in their conversation, App Home, uninstalls.
+"""Events: @mentions answered in their thread, direct messages in their conversation, App Home, uninstalls,
+and links to videos (or pages) of the vault previewed where they are shared (`link_shared`).
 
 Bolt acknowledges events by itself; the listeners hand them on to the answer pool. Slack re-delivers
 an event it thinks was not acknowledged, possibly to another process of the bot, and in Socket Mode
@@ -20,6 +21,7 @@ from bot.slack.delivery import POST_OPTIONS, apology_on_failure, call
 from bot.slack.deps import ListenerDeps
 from bot.slack.messages import Message, apology_message, home_view
 from bot.slack.payloads import from_a_bot
+from bot.slack.unfurls import link_previews, shared_urls, unfurl_target
 from bot.storage import claim_event
 
 log = logging.getLogger("notesbot.slack")
@@ -36,6 +38,10 @@ def register(app: App, deps: ListenerDeps) -> None:
     @app.event("message")
     def message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         deps.later(answer_direct_message, deps, event, body, client)
+
+    @app.event("link_shared")
+    def link_shared(body: dict[str, Any], client: WebClient) -> None:
+        deps.later(unfurl_links, deps, body, client)
 
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
@@ -63,12 +69,26 @@ def answer_direct_message(deps: ListenerDeps, event: dict[str, Any], body: dict[
     answer_in_conversation(deps, client, event, event.get("thread_ts"))
 
 
+def unfurl_links(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
+    """Preview the shared links whose videos (or published pages) the channel's notes have: one chat.unfurl
+    with every preview, keyed by the URLs as shared; none at all when the notes have none of them."""
+    event = body.get("event") or {}
+    target = unfurl_target(event)
+    urls = shared_urls(event)
+    if target is None or not urls or not first_delivery(deps, body):
+        return
+    scope = deps.scope_for(body.get("team_id") or event.get("team"), event.get("channel"))
+    previews = link_previews(deps.searcher_source(), urls, scope, deps.site)
+    if previews:
+        call(client.chat_unfurl, **target, unfurls=previews)
+
+
 def publish_home(deps: ListenerDeps, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
     """Publish App Home: what the bot does, how to ask, the vault's size and today's topic."""
     if event.get("tab", "home") != "home" or not first_delivery(deps, body):
         return
     index = deps.searcher_source().index
-    view = home_view(index.note_count, index.section_count, _today_topic(deps))
+    view = home_view(index.note_count, index.section_count, _today_topic(deps), deps.site)
     call(client.views_publish, user_id=event["user"], view=view)
 
 
@@ -83,7 +103,8 @@ def answer_in_conversation(
             call(client.chat_postEphemeral, channel=channel, user=user, thread_ts=thread_ts, **message)
 
     with apology_on_failure(apologise, "a message to the bot"):
-        message = conversation_answer(deps.searcher_source(), event.get("text") or "")
+        scope = deps.scope_for(event.get("team"), channel)
+        message = conversation_answer(deps.searcher_source(), event.get("text") or "", scope=scope, site=deps.site)
         if not call(client.chat_postMessage, channel=channel, thread_ts=thread_ts, **message, **POST_OPTIONS):
             apologise(apology_message())
 
