@@ -8,16 +8,18 @@ from datetime import datetime
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.engine.follow_up import ThreadContext
 from bot.engine.search import Hit, Searcher
-from bot.slack.answers import shown_hits
+from bot.slack.answers import NO_CONTEXT, shown
 from bot.storage import feedback
 
 log = logging.getLogger(__name__)
 
 
-def rated_hit(searcher: Searcher, query: str, position: int) -> Hit | None:
-    """The hit the rated answer showed, as the vault has it now (None if it is gone)."""
-    hits = shown_hits(searcher, query)
+def rated_hit(searcher: Searcher, query: str, position: int, context: ThreadContext = NO_CONTEXT) -> Hit | None:
+    """The hit the rated answer showed (to `query` asked with a thread's `context`), as the vault has it now
+    (None if it is gone)."""
+    hits = shown(searcher, query, context).hits
     return hits[position] if 0 <= position < len(hits) else None
 
 

@@ -31,12 +31,14 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 # The bot scopes of deploy/slack-app-manifest.yml (a test keeps the two equal).
 BOT_SCOPES = (
     "app_mentions:read",
+    "assistant:write",
     "channels:history",
     "chat:write",
     "chat:write.public",
     "commands",
     "groups:history",
     "im:history",
+    "mpim:history",
 )
 STATE_LIFETIME_SECONDS = 600
 
