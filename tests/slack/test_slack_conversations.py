@@ -146,9 +146,7 @@ def test_a_mention_without_a_question_in_someone_s_thread_answers_its_first_mess
     assert "<!channel>" not in json.dumps(post.body) and "<@U0SOMEONE>" not in json.dumps(post.body)
 
 
-def test_a_mention_without_a_question_outside_a_thread_gets_the_help(
-    slack: SlackSender, fake_slack: FakeSlack
-) -> None:
+def test_a_mention_without_a_question_outside_a_thread_gets_the_help(slack: SlackSender, fake_slack: FakeSlack) -> None:
     mention(slack, "?")
 
     [post] = fake_slack.wait_for("chat.postMessage")
@@ -348,4 +346,3 @@ def test_the_search_shortcut_opens_the_modal_and_each_enter_updates_it_in_place(
     slack.view_enter(update.answer["view"], SEARCH_BLOCK, SEARCH_INPUT, "zzqx")
     nothing = fake_slack.wait_for("views.update", count=2)[-1].body["view"]
     assert "Nothing found for “zzqx”" in json.dumps(nothing["blocks"], ensure_ascii=False)
-
