@@ -343,7 +343,7 @@ def _assistant_problems(method: str, body: dict) -> list[str]:
     message)."""
     field = ASSISTANT_FIELDS[method]
     problems = [f"no `{name}`" for name in ("channel_id", "thread_ts") if not body.get(name)]
-    if field not in body or (field != "status" and not body[field]):
+    if field not in body or (field == "title" and not body[field]):  # a status of "" clears it
         problems.append(f"no `{field}`")
     prompts = body.get("prompts")
     if method.endswith("setSuggestedPrompts") and isinstance(prompts, list):

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.follow_up import ThreadContext, Turn, search_follow_up
+from bot.engine.index_cache import load_vault
+from bot.engine.search import Searcher
+
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 CORPUS = SHARED / "corpus" / "tubegraph"
 QUERIES = SHARED / "eval" / "queries-dev.jsonl"
@@ -71,3 +75,19 @@ def test_digest_dry_run_picks_a_topic_worth_reading_from_the_whole_vault(cache: 
     assert message["text"].startswith("Topic of the day: ")
     assert "&t=" in message["text"]
     assert any(block.get("image_url", "").startswith("https://i.ytimg.com/vi/") for block in message["blocks"])
+
+
+def test_in_a_thread_a_follow_up_answers_from_the_thread_s_notes_and_a_new_topic_on_its_own(cache: Path) -> None:
+    """On the whole corpus: "what about healthcare?" after "applications of deep learning" answers from the notes
+    that thread's answer showed (alone, it answers from a note on healthcare stocks); a question on a new topic
+    is answered as if asked alone."""
+    searcher = Searcher(load_vault(CORPUS, cache).index)  # the cache the tests above built
+    shown = tuple(dict.fromkeys(hit.note for hit in searcher.search("applications of deep learning", 3)))
+    context = ThreadContext.of([Turn("applications of deep learning", shown, in_context=False)])
+
+    follow_up = search_follow_up(searcher, "what about healthcare?", context, 3)
+    assert follow_up.in_context and follow_up.hits[0].note in shown
+    assert searcher.search("what about healthcare?", 1)[0].note not in shown
+    new_topic = search_follow_up(searcher, "how do I sear chicken thighs?", context, 3)
+    assert not new_topic.in_context
+    assert new_topic.hits == searcher.search("how do I sear chicken thighs?", 3)
