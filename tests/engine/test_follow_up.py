@@ -20,9 +20,8 @@ from bot.engine.follow_up import (
 )
 from bot.engine.scope import Preference, Scope
 from bot.engine.search import Searcher
-from tests.engine.vaults import searcher_of, write, write_moment
+from tests.engine.vaults import THREAD_VAULT, searcher_of, write, write_moment
 
-THREAD_VAULT = Path(__file__).resolve().parents[1] / "fixtures" / "thread_vault"
 DEEP_LEARNING = "lexfridman/applications_of_deep_learning.md"
 HEALTHCARE = "officialflagrant/healthcare_as_a_right_in_america.md"
 CHICKEN = "aragusea/how_to_properly_sear_chicken_thighs.md"

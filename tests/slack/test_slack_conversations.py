@@ -24,11 +24,11 @@ from bot.slack.messages import (
     SHARE_ACTION,
     THREAD_NEXT_ACTION,
 )
+from tests.engine.vaults import THREAD_VAULT
 from tests.fake_slack import BOT_ID, BOT_USER_ID, FakeSlack
 from tests.slack.conftest import CHANNEL, USER, RunningServer, bot_settings, start_bot
 from tests.slack_sender import SlackSender
 
-THREAD_VAULT = Path(__file__).resolve().parents[1] / "fixtures" / "thread_vault"
 DEEP_LEARNING = "Applications of deep learning"
 HEALTHCARE = "Healthcare as a right in America"
 DM = "D0DIRECT1"
