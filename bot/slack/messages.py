@@ -284,10 +284,10 @@ def thread_answer(
 ) -> Message:
     """The answer to a mention or a DM: the hit at `position` in full and the two after it as short links;
     with `next_value` (a `result_value`), a "Next match" button that shows the next hit in its place."""
-    top = hits[position % len(hits)]
-    more = [hits[(position + step) % len(hits)] for step in (1, 2) if step < len(hits)]
-    read = query_as_read(query, corrections)
     shown = position % len(hits)
+    top = hits[shown]
+    more = [hits[(shown + step) % len(hits)] for step in (1, 2) if step < len(hits)]
+    read = query_as_read(query, corrections)
     footer = f"Best match for {read}" if shown == 0 else f"Match {shown + 1} of {len(hits)} for {read}"
     blocks: list[Block] = _hit_blocks(top, footer)
     if more:
