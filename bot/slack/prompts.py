@@ -2,28 +2,34 @@
 answers well.
 
 A prompt asks "What about <heading>?" ("what" and "about" are stopwords: the search reads the heading's own
-words), and it is offered only when searching it finds a section of that heading first. Candidates are the
-headings of sections worth reading (a moment to link to, MIN_WORDS words or more, two content words or
-more): first those that several notes share (the vault covers the topic more than once), then the longest
-sections. A heading that more than MAX_SHARED notes share is structure ("Conclusion", "Key Takeaways"), not
-a topic. Pure apart from the searcher; the candidates are worked out once per index.
+words), and it is offered only when searching it finds a section of that heading first. Well-covered headings
+are those of sections worth reading (a moment to link to, MIN_TERMS words or more), of two words or more,
+each word held by at least one note in COVERED_SHARE: first those that two or more notes share (the vault
+covers the topic more than once; more than MAX_SHARED is structure, such as "Conclusion"), then, where
+those are too few, those of one note; the most specific first (the rarest words on average, by how many
+notes hold them): "Probiotics and Prebiotics" before "Implementation Overview". Pure apart from the
+searcher; the candidates are worked out once per index.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from dataclasses import dataclass
 
-from bot.engine.analysis import normalize, words
+import numpy as np
+
+from bot.engine.analysis import normalize, stem, words
 from bot.engine.index import SearchIndex
 from bot.engine.search import Hit, Searcher
 from bot.slack.messages import suggested_prompt
 
 PROMPTS = 4  # Slack shows at most four suggested prompts
 CHECKED = 12  # candidates searched at most: a thread's start waits on these searches
-MIN_WORDS = 30  # a shorter section is a caption, not an answer worth suggesting
+MIN_TERMS = 20  # words (stopwords aside) of a section worth suggesting: a shorter one is a caption
 MAX_SHARED = 3  # notes sharing a heading: more is a structural heading
+# Each word of a suggested heading is held by at least one note in this many (and by one note at least): the
+# vault covers each, where a word of a handful of notes (a name, a rare term) makes a question few would ask.
+COVERED_SHARE = 1000
 # A prompt's question is sent as the person's own message: a heading that could read as a mention, a link
 # or markup there is not suggested.
 UNSAFE = set("<>&@|`*_~")
@@ -75,23 +81,32 @@ def _candidates(index: SearchIndex) -> list[str]:
 
 
 def well_covered_headings(index: SearchIndex) -> list[str]:
-    """Headings of sections worth suggesting, those several notes share first, then by their section's
-    length; each once, in a stable order."""
+    """The CHECKED best headings to suggest, each once, in a stable order."""
+    terms_held = np.diff(index.section_token_ptr)  # a section's heading and body words, stopwords left out
+    worth = np.flatnonzero((index.section_first_ts >= 0) & (terms_held >= MIN_TERMS))
     sharing: dict[str, set[int]] = {}
-    longest: dict[str, tuple[int, str]] = {}
-    for section, heading in enumerate(index.section_headings):
-        if index.section_first_ts[section] < 0 or not _safe(heading) or len(words(heading)) < 2:
-            continue
-        length = len(index.section_texts[section].split())
-        if length < MIN_WORDS:
-            continue
-        key = normalize(" ".join(heading.split()))
+    written: dict[str, str] = {}
+    for section in worth.tolist():
+        heading = " ".join(index.section_headings[section].split())
+        key = normalize(heading)
         sharing.setdefault(key, set()).add(int(index.section_note[section]))
-        if length > longest.get(key, (0, ""))[0]:
-            longest[key] = (length, heading)
-    shared = Counter({key: len(notes) for key, notes in sharing.items() if len(notes) <= MAX_SHARED})
-    ranked = sorted(shared, key=lambda key: (-shared[key], -longest[key][0], key))
-    return [" ".join(longest[key][1].split()) for key in ranked[:CHECKED]]
+        written.setdefault(key, heading)
+    note_df = np.diff(index.note_postings.ptr)
+    covered = max(1, index.note_count // COVERED_SHARE)
+    ranked: list[str] = []
+    for shared in (True, False):  # headings several notes share; only if too few, those of one note
+        specificity: dict[str, float] = {}
+        for key, notes in sharing.items():
+            if (len(notes) >= 2) != shared or len(notes) > MAX_SHARED or not _safe(written[key]):
+                continue
+            term_ids = [index.vocabulary.get(stem(word)) for word in words(key)]
+            if len(term_ids) < 2 or None in term_ids or min(note_df[t] for t in term_ids) < covered:
+                continue
+            specificity[key] = float(np.mean([np.log(index.note_count / note_df[t]) for t in term_ids]))
+        ranked += sorted(specificity, key=lambda key: (-specificity[key], key))
+        if len(ranked) >= CHECKED:
+            break
+    return [written[key] for key in ranked[:CHECKED]]
 
 
 def _safe(heading: str) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, func, select
 
 from bot.slack.listeners.assistant import SEARCHING
 from bot.slack.listeners.shortcuts import FIND_IN_NOTES, SEARCH_THE_NOTES
@@ -24,10 +25,12 @@ from bot.slack.messages import (
     SHARE_ACTION,
     THREAD_NEXT_ACTION,
 )
+from bot.storage import make_engine, thread_turns
 from tests.engine.vaults import THREAD_VAULT
 from tests.fake_slack import BOT_ID, BOT_USER_ID, FakeSlack
 from tests.slack.conftest import CHANNEL, USER, RunningServer, bot_settings, start_bot
 from tests.slack_sender import SlackSender
+from tests.waiting import eventually
 
 DEEP_LEARNING = "Applications of deep learning"
 HEALTHCARE = "Healthcare as a right in America"
@@ -45,6 +48,22 @@ def mention(slack: SlackSender, text: str, **fields: Any) -> dict[str, Any]:
     event = slack.message_event(f"<@{BOT_USER_ID}> {text}", type="app_mention") | fields
     assert slack.event(event).status_code == 200
     return event
+
+
+def answered(fake_slack: FakeSlack, tmp_path: Path, count: int = 1) -> None:
+    """Wait until `count` answers were posted and remembered (the bot remembers a question right after
+    posting its answer: a follow-up sent the moment the answer shows could come before that)."""
+    fake_slack.wait_for("chat.postMessage", count=count)
+    engine = make_engine(bot_settings(fake_slack, tmp_path).database_url)
+    try:
+        assert eventually(lambda: _remembered(engine) >= count, within=10.0)
+    finally:
+        engine.dispose()
+
+
+def _remembered(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(thread_turns)).scalar() or 0
 
 
 def title_and_heading(post_body: dict[str, Any]) -> str:
@@ -67,10 +86,10 @@ def buttons(body: dict[str, Any]) -> dict[str, str]:
 
 
 def test_a_follow_up_is_answered_from_the_note_of_its_thread_though_another_note_is_more_about_it(
-    slack: SlackSender, fake_slack: FakeSlack
+    slack: SlackSender, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     first = mention(slack, "applications of deep learning")
-    fake_slack.wait_for("chat.postMessage")
+    answered(fake_slack, tmp_path)
     mention(slack, "what about healthcare?")  # the same question outside the thread
     fake_slack.wait_for("chat.postMessage", count=2)
     mention(slack, "what about healthcare?", thread_ts=first["ts"])
@@ -83,9 +102,11 @@ def test_a_follow_up_is_answered_from_the_note_of_its_thread_though_another_note
     assert "Best match for “what about healthcare?”" in footer(follow_up)
 
 
-def test_a_follow_up_on_a_new_topic_is_answered_on_its_own_words(slack: SlackSender, fake_slack: FakeSlack) -> None:
+def test_a_follow_up_on_a_new_topic_is_answered_on_its_own_words(
+    slack: SlackSender, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
     first = mention(slack, "applications of deep learning")
-    fake_slack.wait_for("chat.postMessage")
+    answered(fake_slack, tmp_path)
     mention(slack, "how do I sear chicken thighs?", thread_ts=first["ts"])
 
     follow_up = fake_slack.wait_for("chat.postMessage", count=2)[-1].body
@@ -98,7 +119,7 @@ def test_a_follow_up_reaching_another_replica_is_read_in_the_same_context(
 ) -> None:
     """Both processes share the database (the same SQLite file here): no Web API read of the thread."""
     first = mention(slack, "applications of deep learning")
-    fake_slack.wait_for("chat.postMessage")
+    answered(fake_slack, tmp_path)
     with start_bot(bot_settings(fake_slack, tmp_path, notes_dir=THREAD_VAULT)) as second:
         other = SlackSender(second.url, fake_slack)
         follow = other.message_event(f"<@{BOT_USER_ID}> what about healthcare?", type="app_mention")
@@ -109,11 +130,11 @@ def test_a_follow_up_reaching_another_replica_is_read_in_the_same_context(
 
 
 def test_a_direct_message_follow_up_is_read_with_the_question_before_it(
-    slack: SlackSender, fake_slack: FakeSlack
+    slack: SlackSender, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
-    for text in ("applications of deep learning", "what about healthcare?"):
+    for count, text in enumerate(("applications of deep learning", "what about healthcare?"), 1):
         slack.event(slack.message_event(text, type="message", channel=DM, channel_type="im"))
-        fake_slack.wait_for("chat.postMessage", count=1 if "deep" in text else 2)
+        answered(fake_slack, tmp_path, count)
 
     follow_up = fake_slack.calls_to("chat.postMessage")[-1].body
     assert follow_up["channel"] == DM and "thread_ts" not in follow_up
@@ -182,10 +203,10 @@ def test_a_thread_slack_keeps_refusing_to_give_is_said_to_the_asker_in_the_threa
 
 
 def test_in_a_thread_the_bot_answered_a_mention_without_a_question_needs_no_read_of_the_thread(
-    slack: SlackSender, fake_slack: FakeSlack
+    slack: SlackSender, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     first = mention(slack, "medicare for all")
-    fake_slack.wait_for("chat.postMessage")
+    answered(fake_slack, tmp_path)
     mention(slack, "", thread_ts=first["ts"])
 
     again = fake_slack.wait_for("chat.postMessage", count=2)[-1].body
@@ -243,7 +264,7 @@ def test_next_match_on_an_assistant_answer_shows_the_next_hit_of_the_follow_up_i
     slack: SlackSender, fake_slack: FakeSlack
 ) -> None:
     slack.assistant_message("applications of deep learning")
-    fake_slack.wait_for("chat.postMessage")
+    fake_slack.wait_for("assistant.threads.setTitle")  # set once the answer was posted and remembered
     slack.assistant_message("what about healthcare?")
     answer = fake_slack.wait_for("chat.postMessage", count=2)[-1]
     answer_ts = answer.answer["ts"]
