@@ -179,9 +179,7 @@ def _joined_path(parts: Sequence[str]) -> str:
 # --- Answers ------------------------------------------------------------------------------------
 
 
-def result_value(
-    query: str, position: int, context: ThreadContext | None = None, thread_ts: str | None = None
-) -> str:
+def result_value(query: str, position: int, context: ThreadContext | None = None, thread_ts: str | None = None) -> str:
     """What a result's buttons carry: the query and the position of the hit shown; for a follow-up, the
     thread's context it was read in (so the buttons search it the same way, on any process, however long
     after); for an answer to a message in a thread, that thread (where Share posts). Within Slack's limit,
