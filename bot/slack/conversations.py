@@ -45,8 +45,7 @@ def answer_in_thread(
     earlier = recall(deps.engine, asked.key, deps.clock())
     with apology_on_failure(lambda message: tell_asker(client, asked, message), "a question in a thread"):
         message, found = thread_reply(deps.searcher_source(), question, ThreadContext.of(earlier), with_next=with_next)
-        if not post(client, asked, message):
-            tell_asker(client, asked, apology_message())
+        if not reply(client, asked, message):
             return None
         shown = shown_in_thread(found) if found.hits else []
         remember(deps.engine, asked.key, deps.clock(), limit_query(question), shown, found.in_context)
@@ -68,7 +67,7 @@ def summon(deps: ListenerDeps, client: WebClient, asked: Asked) -> None:
         return
     question = query_from_slack_text(root.get("text") or "")
     if from_a_bot(root) or asks_nothing(question):
-        post(client, asked, help_message())
+        reply(client, asked, help_message())
         return
     answer_in_thread(deps, client, asked, question)
 
@@ -85,9 +84,13 @@ def thread_root(client: WebClient, asked: Asked) -> dict[str, Any] | None:
     return messages[0] if messages and isinstance(messages[0], dict) else None
 
 
-def post(client: WebClient, asked: Asked, message: Message) -> bool:
-    """Post `message` in the thread of the question (or its conversation); False when Slack would not take it."""
-    return call(client.chat_postMessage, channel=asked.channel, thread_ts=asked.thread_ts, **message, **POST_OPTIONS)
+def reply(client: WebClient, asked: Asked, message: Message) -> bool:
+    """Post `message` in the thread of the question (or its conversation); where Slack will not take it,
+    apologise to the asker alone and return False."""
+    posted = call(client.chat_postMessage, channel=asked.channel, thread_ts=asked.thread_ts, **message, **POST_OPTIONS)
+    if not posted:
+        tell_asker(client, asked, apology_message())
+    return posted
 
 
 def tell_asker(client: WebClient, asked: Asked, message: Message) -> None:

@@ -22,7 +22,7 @@ from slack_bolt import App
 from slack_bolt.middleware.assistant import Assistant
 from slack_sdk import WebClient
 
-from bot.slack.conversations import Asked, answer_in_thread, post
+from bot.slack.conversations import Asked, answer_in_thread, reply
 from bot.slack.delivery import POST_OPTIONS, call
 from bot.slack.deps import ListenerDeps
 from bot.slack.listeners.events import first_delivery, today_topic
@@ -75,7 +75,7 @@ def answer_assistant_message(deps: ListenerDeps, body: dict[str, Any], client: W
     asked = Asked(ThreadKey(team_of(body), channel, thread_ts), channel, thread_ts, event.get("user"))
     question = query_from_slack_text(event.get("text") or "")
     if asks_nothing(question):
-        post(client, asked, help_message())
+        reply(client, asked, help_message())
         return
     status = {"channel_id": channel, "thread_ts": thread_ts}
     call(client.assistant_threads_setStatus, **status, status=SEARCHING)

@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.engine.search import Hit
-from bot.slack.conversations import Asked, answer_in_thread, post, summon
+from bot.slack.conversations import Asked, answer_in_thread, reply, summon
 from bot.slack.delivery import call
 from bot.slack.deps import ListenerDeps
 from bot.slack.messages import help_message, home_view
@@ -66,7 +66,7 @@ def answer_mention(deps: ListenerDeps, body: dict[str, Any], client: WebClient) 
     elif in_thread:
         summon(deps, client, asked)
     else:
-        post(client, asked, help_message())
+        reply(client, asked, help_message())
 
 
 def answer_direct_message(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
@@ -83,7 +83,7 @@ def answer_direct_message(deps: ListenerDeps, body: dict[str, Any], client: WebC
     asked = Asked(ThreadKey(team_of(body), channel, thread_ts or ""), channel, thread_ts, event.get("user"))
     question = query_from_slack_text(event.get("text") or "")
     if asks_nothing(question):
-        post(client, asked, help_message())
+        reply(client, asked, help_message())
     else:
         answer_in_thread(deps, client, asked, question)
 
