@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -110,6 +111,23 @@ feedback = Table(
     Column("note_path", Text),
     Column("heading", Text),
     Column("helpful", Integer, nullable=False),
+)
+
+# What the bot was asked and showed in each thread (bot.slack.thread_memory), one row per answer, so that a
+# follow-up reaching any process is read in its thread's context. Rows expire (`expires_at`).
+thread_turns = Table(
+    "thread_turns",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("team_id", String(32), nullable=False, default=""),
+    Column("channel_id", String(32), nullable=False),
+    Column("thread_ts", String(32), nullable=False),  # "" for a direct conversation's messages outside threads
+    Column("asked_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("query", Text, nullable=False),
+    Column("in_context", Integer, nullable=False),  # 1: read with the thread's earlier questions
+    Column("hits", Text, nullable=False),  # JSON list of the hits shown, best first: {"note", "heading"}
+    Index("ix_thread_turns_thread", "team_id", "channel_id", "thread_ts"),
 )
 
 

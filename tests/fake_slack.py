@@ -22,7 +22,16 @@
   chat.postMessage returns a fresh ``ts``, chat.postEphemeral a ``message_ts``, anything else ``ok``;
 - can be told to fail: ``fake.fail_next(2, status=429, retry_after=0)`` (or ``status=500``, or
   ``error="channel_not_found"``: an ``ok: false`` answer, or a 400 on a response_url), optionally only
-  for one ``method`` (a Web API method name or ``"response_url"``).
+  for one ``method`` (a Web API method name or ``"response_url"``);
+- keeps modals as Slack does: views.open (a ``trigger_id`` and a valid modal: a title of at most 24
+  characters, a ``submit`` button when it has an input block) answers the view with an ``id`` and a
+  ``hash``; views.update takes the view's ``view_id`` and, when given, refuses a ``hash`` that is not the
+  view's latest with ``hash_conflict``; each update gives the view a new hash;
+- checks the assistant methods (assistant.threads.setStatus, setSuggestedPrompts with one to four
+  prompts of a title and a message, setTitle), each needing ``channel_id`` and ``thread_ts``;
+- answers conversations.replies from threads put there with
+  ``fake.add_thread(channel, ts, messages)``: the thread's messages from its first, ``limit`` of them;
+  an unknown thread is ``thread_not_found``.
 
 Calls arrive asynchronously (the bot answers after acknowledging), so tests wait with
 ``fake.wait_for("chat.postMessage")`` rather than sleeping. The ``fake_slack`` fixture in
@@ -52,6 +61,13 @@ UNFURL_SOURCES = {"composer", "conversations_history"}
 MAX_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 SECTION_LIMIT = 3000
+VIEW_TITLE_LIMIT = 24
+MAX_SUGGESTED_PROMPTS = 4
+ASSISTANT_FIELDS = {
+    "assistant.threads.setStatus": "status",
+    "assistant.threads.setSuggestedPrompts": "prompts",
+    "assistant.threads.setTitle": "title",
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,7 @@ class Call:
     body: dict[str, Any]
     headers: dict[str, str]
     status: int  # what the fake answered
+    answer: Any = None  # the body it answered with (a posted message's ts, an opened view's id and hash)
 
     @property
     def texts(self) -> str:
@@ -98,6 +115,9 @@ class FakeSlack:
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
         self._failures: list[_Failure] = []
+        self._view_hashes: dict[str, str] = {}  # each open modal's latest hash, by view id
+        self._views = itertools.count(1)
+        self._threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._ts = itertools.count(1)
         self._responses = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -185,6 +205,11 @@ class FakeSlack:
                     self.shared_links.setdefault(key, set()).update(urls)
         return event
 
+    def add_thread(self, channel: str, ts: str, messages: list[dict[str, Any]]) -> None:
+        """A thread for conversations.replies: its messages, the first one (the thread's root) first."""
+        with self._lock:
+            self._threads[(channel, ts)] = [{"type": "message", "ts": ts} | messages[0], *messages[1:]]
+
     # --- reading what happened ---
 
     def calls_to(self, method: str | None = None, *, answered_ok: bool = False) -> list[Call]:
@@ -211,7 +236,7 @@ class FakeSlack:
     def _answer(self, kind: str, method: str, path: str, body: dict, headers: dict) -> tuple[int, dict, Any]:
         with self._lock:
             status, extra_headers, payload = self._decide(kind, method, body, headers)
-            self.calls.append(Call(kind, method, path, body, headers, status))
+            self.calls.append(Call(kind, method, path, body, headers, status, payload))
             self._lock.notify_all()
         return status, extra_headers, payload
 
@@ -224,7 +249,7 @@ class FakeSlack:
             retry = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return failure.status, retry, {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal"}
         if kind == "api":
-            refusal = self._token_refusal(method, headers.get("authorization", ""))
+            refusal = self._token_refusal(method, headers.get("authorization", "")) or self._state_refusal(method, body)
             if refusal is not None:
                 return 200, {}, {"ok": False, "error": refusal}
         problems = _validate(method, body) + (self._unfurl_problems(body) if method == "chat.unfurl" else [])
@@ -271,6 +296,17 @@ class FakeSlack:
             return "not_allowed_token_type"
         return None if authorization == f"Bearer {self.app_token}" else "invalid_auth"
 
+    def _state_refusal(self, method: str, body: dict) -> str | None:
+        """What Slack refuses for the state it keeps: a stale view hash, an unknown view or thread."""
+        if method == "views.update":
+            latest = self._view_hashes.get(str(body.get("view_id")))
+            if latest is None:
+                return "not_found"
+            return "hash_conflict" if body.get("hash") not in (None, latest) else None
+        if method == "conversations.replies" and (body.get("channel"), body.get("ts")) not in self._threads:
+            return "thread_not_found"
+        return None
+
     @staticmethod
     def _refusal(kind: str, error: str) -> tuple[int, dict, Any]:
         """Web API methods answer 200 with `ok: false`; response_urls answer 4xx with the error as text."""
@@ -303,7 +339,22 @@ class FakeSlack:
             return {"ok": True, "message_ts": ts}
         if method == "views.publish":
             return {"ok": True, "view": (body.get("view") or {}) | {"id": "V0000001"}}
+        if method in {"views.open", "views.update"}:
+            return self._view_answer(method, body)
+        if method == "conversations.replies":
+            return self._replies(body)
         return {"ok": True}
+
+    def _view_answer(self, method: str, body: dict) -> dict:
+        """The modal as Slack keeps it: its id, and a new hash for each version."""
+        view_id = str(body["view_id"]) if method == "views.update" else f"V{next(self._views):08d}"
+        self._view_hashes[view_id] = view_hash = f"{next(self._ts)}.hash"
+        return {"ok": True, "view": body["view"] | {"id": view_id, "hash": view_hash}}
+
+    def _replies(self, body: dict) -> dict:
+        messages = self._threads[(body["channel"], body["ts"])]
+        limit = int(body.get("limit") or len(messages))
+        return {"ok": True, "messages": messages[:limit], "has_more": limit < len(messages)}
 
 
 def _validate(method: str, body: dict) -> list[str]:
@@ -323,7 +374,49 @@ def _validate(method: str, body: dict) -> list[str]:
         if not isinstance(view, dict) or not body.get("user_id"):
             return [*problems, "views.publish needs `user_id` and a `view`"]
         blocks, limit = view.get("blocks"), MAX_VIEW_BLOCKS
+    if method in {"views.open", "views.update"}:
+        problems += _view_problems(method, body)
+        blocks, limit = (body.get("view") or {}).get("blocks"), MAX_VIEW_BLOCKS
+    if method in ASSISTANT_FIELDS:
+        problems += _assistant_problems(method, body)
+    if method == "conversations.replies" and not (body.get("channel") and body.get("ts")):
+        problems.append("conversations.replies needs `channel` and `ts`")
     return problems + _block_problems(blocks, limit)
+
+
+def _view_problems(method: str, body: dict) -> list[str]:
+    """A modal Slack would refuse: no trigger (views.open) or view id (views.update), a bad title, input
+    blocks without a submit button."""
+    problems = []
+    if method == "views.open" and not body.get("trigger_id"):
+        problems.append("views.open needs a `trigger_id`")
+    if method == "views.update" and not body.get("view_id"):
+        problems.append("views.update needs a `view_id`")
+    view = body.get("view")
+    if not isinstance(view, dict) or view.get("type") != "modal":
+        return [*problems, "the view is not a modal"]
+    title = (view.get("title") or {}).get("text", "")
+    if not 1 <= len(title) <= VIEW_TITLE_LIMIT:
+        problems.append(f"a modal title of {len(title)} characters (1 to {VIEW_TITLE_LIMIT})")
+    if any(block.get("type") == "input" for block in view.get("blocks") or []) and not view.get("submit"):
+        problems.append("a modal with an input block needs `submit`")
+    return problems
+
+
+def _assistant_problems(method: str, body: dict) -> list[str]:
+    """An assistant.threads call without its thread or its value (one to four prompts, each a title and a
+    message)."""
+    field = ASSISTANT_FIELDS[method]
+    problems = [f"no `{name}`" for name in ("channel_id", "thread_ts") if not body.get(name)]
+    if field not in body or (field == "title" and not body[field]):  # a status of "" clears it
+        problems.append(f"no `{field}`")
+    prompts = body.get("prompts")
+    if method.endswith("setSuggestedPrompts") and isinstance(prompts, list):
+        if not 1 <= len(prompts) <= MAX_SUGGESTED_PROMPTS:
+            problems.append(f"{len(prompts)} suggested prompts (1 to {MAX_SUGGESTED_PROMPTS})")
+        if not all(isinstance(p, dict) and p.get("title") and p.get("message") for p in prompts):
+            problems.append("a suggested prompt without a title or a message")
+    return problems
 
 
 def _block_problems(blocks: Any, limit: int) -> list[str]:

@@ -108,11 +108,12 @@ class SlackRequests(ABC, Generic[Answer]):
         ts = f"{1_700_000_000 + next(self._ids)}.000200"
         return {"user": USER, "text": text, "ts": ts, "event_ts": ts, "team": TEAM_ID, "channel": CHANNEL} | fields
 
-    def action(self, action_id: str, value: str, response_url: str | None = None) -> Answer:
-        """A block_actions payload: the user clicked a button of an ephemeral result message."""
-        return self.post(self.action_body(action_id, value, response_url), FORM)
+    def action(self, action_id: str, value: str, response_url: str | None = None, **fields: Any) -> Answer:
+        """A block_actions payload: the user clicked a button of an ephemeral result message (or of the
+        message `fields` such as `container` and `channel` say)."""
+        return self.post(self.action_body(action_id, value, response_url, **fields), FORM)
 
-    def action_body(self, action_id: str, value: str, response_url: str | None = None) -> str:
+    def action_body(self, action_id: str, value: str, response_url: str | None = None, **fields: Any) -> str:
         payload = {
             "type": "block_actions",
             "user": {"id": USER, "username": "asker", "name": "asker", "team_id": TEAM_ID},
@@ -142,7 +143,71 @@ class SlackRequests(ABC, Generic[Answer]):
                 }
             ],
         }
-        return urlencode({"payload": json.dumps(payload)})
+        return urlencode({"payload": json.dumps(payload | fields)})
+
+    def interaction(self, payload: dict[str, Any]) -> Answer:
+        """Any interaction payload (shortcuts, views), form-encoded as Slack sends them."""
+        return self.post(urlencode({"payload": json.dumps(payload)}), FORM)
+
+    def message_shortcut(self, callback_id: str, message: dict[str, Any], channel: str = CHANNEL) -> Answer:
+        """A message shortcut ("message_action") used on `message` (as Slack encodes a message)."""
+        return self.interaction(
+            self._interaction_base("message_action")
+            | {
+                "callback_id": callback_id,
+                "message_ts": message["ts"],
+                "response_url": self.fake.response_url(),
+                "channel": {"id": channel, "name": "general"},
+                "message": {"type": "message"} | message,
+            }
+        )
+
+    def global_shortcut(self, callback_id: str) -> Answer:
+        return self.interaction(self._interaction_base("shortcut") | {"callback_id": callback_id})
+
+    def view_enter(self, view: dict[str, Any], block_id: str, action_id: str, value: str) -> Answer:
+        """Enter pressed in a modal's input with `dispatch_action`: a block_actions payload from the view
+        (`view` as Slack gave it back, with its id and hash)."""
+        action = {"type": "plain_text_input", "block_id": block_id, "action_id": action_id, "value": value}
+        state = {"values": {block_id: {action_id: {"type": "plain_text_input", "value": value}}}}
+        return self.interaction(
+            self._interaction_base("block_actions")
+            | {
+                "container": {"type": "view", "view_id": view["id"]},
+                "view": view | {"state": state},
+                "actions": [action | {"action_ts": f"{int(self.clock())}.000400"}],
+            }
+        )
+
+    def view_submission(self, view: dict[str, Any], block_id: str, action_id: str, value: str) -> Answer:
+        """A modal's submit button pressed with `value` in its input."""
+        state = {"values": {block_id: {action_id: {"type": "plain_text_input", "value": value}}}}
+        return self.interaction(self._interaction_base("view_submission") | {"view": view | {"state": state}})
+
+    def _interaction_base(self, kind: str) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "token": "deprecated-verification-token",
+            "action_ts": f"{int(self.clock())}.000300",
+            "team": {"id": TEAM_ID, "domain": "fake-team"},
+            "user": {"id": USER, "username": "asker", "name": "asker", "team_id": TEAM_ID},
+            "api_app_id": APP_ID,
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "trigger_id": f"{next(self._ids)}.1234.abcdef",
+        }
+
+    def assistant_thread_started(self, channel: str = "D0DIRECT1", thread_ts: str = "1700000100.000100") -> Answer:
+        """The person opened the assistant panel: a new assistant thread in their DM with the bot."""
+        thread = {"user_id": USER, "context": {"channel_id": CHANNEL, "team_id": TEAM_ID}}
+        thread |= {"channel_id": channel, "thread_ts": thread_ts}
+        return self.event({"type": "assistant_thread_started", "assistant_thread": thread, "event_ts": thread_ts})
+
+    def assistant_message(self, text: str, thread_ts: str = "1700000100.000100", **fields: Any) -> dict[str, Any]:
+        """A person's message in an assistant thread (a DM in a thread), as sent."""
+        event = self.message_event(text, type="message", channel="D0DIRECT1", channel_type="im", thread_ts=thread_ts)
+        self.event(event | fields)
+        return event | fields
 
 
 class SlackSender(SlackRequests[httpx.Response]):

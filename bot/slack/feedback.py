@@ -8,17 +8,21 @@ from datetime import datetime
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.engine.follow_up import ThreadContext
 from bot.engine.scope import Scope
 from bot.engine.search import Hit, Searcher
-from bot.slack.answers import shown_hits
+from bot.slack.answers import NO_CONTEXT, shown
 from bot.storage import feedback
 
 log = logging.getLogger(__name__)
 
 
-def rated_hit(searcher: Searcher, query: str, position: int, scope: Scope | None = None) -> Hit | None:
-    """The hit the rated answer showed (in its channel's `scope`), as the vault has it now (None if gone)."""
-    hits = shown_hits(searcher, query, scope=scope)
+def rated_hit(
+    searcher: Searcher, query: str, position: int, context: ThreadContext = NO_CONTEXT, scope: Scope | None = None
+) -> Hit | None:
+    """The hit the rated answer showed (to `query` asked with a thread's `context`, in its channel's `scope`),
+    as the vault has it now (None if it is gone)."""
+    hits = shown(searcher, query, context, scope=scope).hits
     return hits[position] if 0 <= position < len(hits) else None
 
 

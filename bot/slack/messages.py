@@ -25,11 +25,14 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
+    PlainTextInputElement,
     SectionBlock,
 )
 from slack_sdk.models.views import View
 
+from bot.engine.follow_up import ThreadContext
 from bot.engine.parsing import video_url
 from bot.engine.scope import Scope
 from bot.engine.search import Hit
@@ -52,6 +55,14 @@ NEXT_ACTION = "notes_next"
 DISMISS_ACTION = "notes_dismiss"
 HELPFUL_ACTION = "notes_helpful"  # 👍 / 👎 on an answer, recorded for `notesbot report`
 UNHELPFUL_ACTION = "notes_unhelpful"
+THREAD_NEXT_ACTION = "notes_thread_next"  # "Next match" on an answer posted in an assistant thread
+OPEN_SEARCH_ACTION = "notes_open_search"  # "Search the notes": opens the search modal
+# The search modal, as the listeners of bot/slack/listeners/views.py know it.
+SEARCH_MODAL = "notes_search_modal"
+SEARCH_BLOCK = "query"
+SEARCH_INPUT = "query_input"
+MAX_VALUE_CHARS = 2000  # of a button's value, Slack's limit
+TITLE_LIMIT = 60  # an assistant thread's title, and a suggested prompt's: a line in Slack's list of chats
 
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 # Timestamp labels as the engine writes them into clean text: [38:00], [1:02:03].
@@ -193,9 +204,22 @@ def _joined_path(parts: Sequence[str]) -> str:
 # --- Answers ------------------------------------------------------------------------------------
 
 
-def result_value(query: str, position: int) -> str:
-    """What a result's buttons carry: the query and the position of the hit shown."""
-    return json.dumps({"q": query, "i": position}, ensure_ascii=False)
+def result_value(query: str, position: int, context: ThreadContext | None = None, thread_ts: str | None = None) -> str:
+    """What a result's buttons carry: the query and the position of the hit shown; for a follow-up, the
+    thread's context it was read in (so the buttons search it the same way, on any process, however long
+    after); for an answer to a message in a thread, that thread (where Share posts). Within Slack's limit,
+    the oldest questions of the context, then the last of its notes, are left out first."""
+    value = {"q": query, "i": position} | ({"th": thread_ts} if thread_ts else {})
+    queries, notes = (list(context.queries), list(context.notes)) if context else ([], [])
+    while True:
+        extra = ({"c": queries} if queries else {}) | ({"n": notes} if notes else {})
+        written = json.dumps(value | extra, ensure_ascii=False)
+        if len(written) <= MAX_VALUE_CHARS or not extra:
+            return written
+        if queries:
+            queries.pop(0)
+        else:
+            notes.pop()
 
 
 def read_result_value(value: str) -> tuple[str, int]:
@@ -206,16 +230,36 @@ def read_result_value(value: str) -> tuple[str, int]:
     return data["q"], data["i"]
 
 
+def read_result_thread(value: str) -> tuple[ThreadContext, str | None]:
+    """The thread's context and the thread a `result_value` carries (an empty context and None if none)."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return ThreadContext(), None
+    if not isinstance(data, dict):
+        return ThreadContext(), None
+    queries, notes, thread_ts = data.get("c"), data.get("n"), data.get("th")
+    context = ThreadContext(_strings(queries), _strings(notes))
+    return context, thread_ts if isinstance(thread_ts, str) and thread_ts else None
+
+
+def _strings(values: Any) -> tuple[str, ...]:
+    return tuple(v for v in values if isinstance(v, str)) if isinstance(values, list) else ()
+
+
 def answer_message(
     hit: Hit,
     query: str,
     position: int = 0,
     count: int = 1,
     corrections: Mapping[str, str] | None = None,
+    context: ThreadContext | None = None,
+    thread_ts: str | None = None,
     site: NoteSite | None = None,
 ) -> Message:
-    """The answer to `/notes`: where, the excerpt, the watch link, and share / next / dismiss buttons."""
-    value = result_value(query, position)
+    """The answer to `/notes`: where, the excerpt, the watch link, and share / next / dismiss buttons (which
+    carry the thread's `context` and the `thread_ts` to share in, when given)."""
+    value = result_value(query, position, context, thread_ts)
     buttons = [
         ButtonElement(text="Share to channel", action_id=SHARE_ACTION, value=value, style="primary"),
     ]
@@ -248,22 +292,35 @@ def feedback_thanks_message(helpful: bool) -> Message:
     return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
-def shared_message(hit: Hit, user_id: str, site: NoteSite | None = None) -> Message:
-    """An answer posted to the channel by the Share button, saying who shared it."""
+def shared_message(hit: Hit, user_id: str, source: str = "/notes", *, site: NoteSite | None = None) -> Message:
+    """An answer posted to the channel by the Share button, saying who shared it and from where."""
     sharer = f"<@{user_id}>" if re.fullmatch(r"[UW][A-Z0-9]+", user_id) else "Someone"
-    blocks = _hit_blocks(hit, f"Shared by {sharer} from /notes", site=site)
+    blocks = _hit_blocks(hit, f"Shared by {sharer} from {source}", site=site)
     return _message(f"{sharer} shared: {_hit_fallback(hit)}", blocks)
 
 
 def thread_answer(
-    hits: Sequence[Hit], query: str, corrections: Mapping[str, str] | None = None, site: NoteSite | None = None
+    hits: Sequence[Hit],
+    query: str,
+    corrections: Mapping[str, str] | None = None,
+    position: int = 0,
+    next_value: str | None = None,
+    site: NoteSite | None = None,
 ) -> Message:
-    """The answer to a mention or a DM: the top hit in full and the next two as short links."""
-    top, more = hits[0], hits[1:3]
-    blocks: list[Block] = _hit_blocks(top, f"Best match for {query_as_read(query, corrections)}", site=site)
+    """The answer to a mention or a DM: the hit at `position` in full and the two after it as short links;
+    with `next_value` (a `result_value`), a "Next match" button that shows the next hit in its place."""
+    shown = position % len(hits)
+    top = hits[shown]
+    more = [hits[(shown + step) % len(hits)] for step in (1, 2) if step < len(hits)]
+    read = query_as_read(query, corrections)
+    footer = f"Best match for {read}" if shown == 0 else f"Match {shown + 1} of {len(hits)} for {read}"
+    blocks: list[Block] = _hit_blocks(top, footer, site=site)
     if more:
         lines = "\n".join(f"• {_short_link(hit, site=site)}" for hit in more)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Also:*\n{lines}")))
+    if next_value is not None and len(hits) > 1:
+        next_button = ButtonElement(text="Next match", action_id=THREAD_NEXT_ACTION, value=next_value)
+        blocks.append(ActionsBlock(elements=[next_button]))
     return _message(_hit_fallback(top), blocks)
 
 
@@ -326,6 +383,11 @@ def nothing_found_message(
 ) -> Message:
     """A friendly nothing-found reply with what might work instead: close headings and corrected words
     (`note`: mrkdwn the caller wrote, such as where in the vault it looked)."""
+    text = _nothing_found_text(query, suggestions, corrections, note)
+    return _message(text.split("\n", 1)[0], [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def _nothing_found_text(query: str, suggestions: Sequence[str], corrections: Mapping[str, str], note: str = "") -> str:
     lines = [f"Nothing found for {quote_query(query)}." + (f" {note}" if note else "")]
     if corrections:
         lines.append(f"I read: {_corrections(corrections)}")
@@ -334,8 +396,7 @@ def nothing_found_message(
         lines.extend(f"• {cut_at_word(escape_mrkdwn(s), 200)}" for s in suggestions[:5])
     else:
         lines.append("Try fewer or other words, for example `/notes computer vision`.")
-    text = cut_at_word("\n".join(lines), SECTION_LIMIT)
-    return _message(lines[0], [SectionBlock(text=MarkdownTextObject(text=text))])
+    return cut_at_word("\n".join(lines), SECTION_LIMIT)
 
 
 def help_message() -> Message:
@@ -351,12 +412,18 @@ def help_message() -> Message:
         "• `/notes in:lexfridman computer vision`, `/notes tag:ml transformers` — search one folder or tag\n"
         "• `/notes scope lexfridman/ tag:ml` — what this channel's answers, previews and digest draw from "
         "(`/notes scope` says, `/notes scope all` lifts it)\n"
-        "• Paste a YouTube link to a video in the notes and I show what the notes say at that moment"
+        "• Paste a YouTube link to a video in the notes and I show what the notes say at that moment\n"
+        "• Mention me with no question in a thread, and I answer the thread's first message"
     )
     return _message(
         "How to use /notes: type /notes and a few words or a question",
-        [SectionBlock(text=MarkdownTextObject(text=text))],
+        [SectionBlock(text=MarkdownTextObject(text=text)), _open_search_block()],
     )
+
+
+def _open_search_block() -> ActionsBlock:
+    """The "Search the notes" button, which opens the search modal."""
+    return ActionsBlock(elements=[ButtonElement(text="Search the notes", action_id=OPEN_SEARCH_ACTION, value="open")])
 
 
 def apology_message() -> Message:
@@ -386,6 +453,7 @@ def home_view(
                 "• `/notes help` for more"
             )
         ),
+        _open_search_block(),
         ContextBlock(
             elements=[MarkdownTextObject(text=f"The vault holds {note_count:,} notes in {section_count:,} sections.")]
         ),
@@ -397,6 +465,89 @@ def home_view(
             *_hit_blocks(topic, "From the daily digest", site=site),
         ]
     return View(type="home", blocks=blocks).to_dict()
+
+
+# --- Conversations: assistant threads, summons, the message shortcut, the search modal --------------
+
+
+def search_modal(
+    query: str | None = None,
+    hits: Sequence[Hit] = (),
+    corrections: Mapping[str, str] | None = None,
+    suggestions: Sequence[str] = (),
+    note: str = "",
+    *,
+    site: NoteSite | None = None,
+) -> dict[str, Any]:
+    """The search modal: one input (Enter searches) and, once `query` was searched, its hits (title ›
+    heading, a short excerpt, the watch link, "Read the note" with a `site`), or why there are none (`note`:
+    mrkdwn the caller wrote, such as an `in:` the notes do not have)."""
+    element = PlainTextInputElement(
+        action_id=SEARCH_INPUT,
+        initial_value=query or None,
+        placeholder="computer vision, or a question",
+        dispatch_action_config={"trigger_actions_on": ["on_enter_pressed"]},
+    )
+    field = InputBlock(
+        block_id=SEARCH_BLOCK, label="Words or a question", element=element, dispatch_action=True, optional=True
+    )
+    blocks: list[Block] = [field]
+    if query is None:
+        blocks.append(_context("Press Enter for the five best sections, each with a link to its moment of the video."))
+    elif not query.strip():
+        blocks.append(_context("Nothing to search for: type a few words or a question, then press Enter."))
+    elif not hits:
+        text = _nothing_found_text(query, suggestions, corrections or {}, note)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
+    else:
+        blocks.append(_context(f"The best {len(hits)} for {query_as_read(query, corrections)}"))
+        for rank, hit in enumerate(hits, 1):
+            blocks += [
+                DividerBlock(),
+                *_hit_blocks(hit, f"Match {rank} of {len(hits)}", site=site, limit=SHORT_EXCERPT_LIMIT),
+            ]
+    modal = View(
+        type="modal", callback_id=SEARCH_MODAL, title="Search the notes", submit="Search", close="Close", blocks=blocks
+    )
+    return modal.to_dict()
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def assistant_greeting() -> Message:
+    """The first message of an assistant thread."""
+    text = (
+        "Hi! Ask me about anything in the video notes: I answer with the section that fits and a link to that "
+        "moment of the video. Ask a follow-up here and I read it with what you asked before."
+    )
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def suggested_prompt(title: str, question: str) -> dict[str, str]:
+    """A prompt of `assistant.threads.setSuggestedPrompts`: what the button says, and the question it asks."""
+    return {"title": cut_at_word(" ".join(title.split()), TITLE_LIMIT), "message": question}
+
+
+def thread_title(query: str) -> str:
+    """An assistant thread's title, from its first question: escaped like any query, one short line."""
+    return cut_at_word(escape_mrkdwn(" ".join(query.split())), TITLE_LIMIT)
+
+
+def thread_unreadable_message() -> Message:
+    """The reply to a mention asking to answer a thread whose first message Slack would not give the bot."""
+    text = (
+        "I could not read the first message of this thread just now. Mention me again in a minute, "
+        "or write the question after the mention."
+    )
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def nothing_to_search_message() -> Message:
+    """The private reply to "Find in notes" on a message without words (only a file, say)."""
+    text = "That message has no words I could search the notes for."
+    return _message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
 def _message(text: str, blocks: Sequence[Block]) -> Message:

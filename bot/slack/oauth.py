@@ -31,6 +31,7 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 # The bot scopes of deploy/slack-app-manifest.yml (a test keeps the two equal).
 BOT_SCOPES = (
     "app_mentions:read",
+    "assistant:write",
     "channels:history",
     "chat:write",
     "chat:write.public",
@@ -39,6 +40,7 @@ BOT_SCOPES = (
     "im:history",
     "links:read",
     "links:write",
+    "mpim:history",
 )
 STATE_LIFETIME_SECONDS = 600
 

@@ -28,7 +28,8 @@ from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.engine.search import Hit, Searcher
+from bot.engine.scope import Preference
+from bot.engine.search import Hit, Notes, Searcher
 from bot.engine.spelling import QueryTerms
 from bot.metrics import Metrics, RequestRecord, log_request, new_request_id
 from bot.storage import queries
@@ -36,8 +37,10 @@ from bot.storage import queries
 log = logging.getLogger(__name__)
 
 CONTEXT_KEY = "notesbot_request"
-# Requests in which someone asks a question: their first search goes to the `queries` table.
-ASKING_KINDS = {"slash_command", "app_mention", "message"}
+# Requests in which someone asks a question: their first search goes to the `queries` table. ("message" also
+# covers messages in assistant threads; "message_action" is "Find in notes"; "view_action" an Enter in the
+# search modal, "view_submission" its Search button.)
+ASKING_KINDS = {"slash_command", "app_mention", "message", "message_action", "view_action", "view_submission"}
 
 
 @dataclass(slots=True)
@@ -97,16 +100,24 @@ class Observer:
     # --- hooks ---
 
     def _arrived(self, req: BoltRequest, resp: BoltResponse, next: Callable[[], None]) -> None:
+        self._stamp(req)
+        next()
+
+    def _stamp(self, req: BoltRequest) -> ObservedRequest:
         kind, request_id, fields = describe(req.body)
         retry = req.headers.get("x-slack-retry-num")  # Slack's re-deliveries say which attempt they are
         if retry:
             fields["retry"] = retry[0]
         record = RequestRecord(request_id or new_request_id(), kind, fields=fields)
-        req.context[CONTEXT_KEY] = ObservedRequest(record, req.context.team_id, time.perf_counter())
-        next()
+        observed = req.context[CONTEXT_KEY] = ObservedRequest(record, req.context.team_id, time.perf_counter())
+        return observed
 
     def _listener_started(self, request: BoltRequest) -> None:
         observed = request.context.get(CONTEXT_KEY)
+        if observed is None:
+            # A middleware registered before ours ran the listener itself (Bolt's Assistant middleware, which
+            # answers assistant threads without passing them on): the request is stamped now.
+            observed = self._stamp(request)
         if isinstance(observed, ObservedRequest):
             self._current.request = observed
             self._begin(observed)
@@ -199,7 +210,10 @@ def describe(body: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]:
     if body.get("type") == "block_actions":
         action = (body.get("actions") or [{}])[0]
         fields = {"team": (body.get("team") or {}).get("id"), "action": action.get("action_id")}
-        return "button", body.get("trigger_id"), fields
+        in_view = (body.get("container") or {}).get("type") == "view"
+        return "view_action" if in_view else "button", body.get("trigger_id"), fields
+    if body.get("type") in {"message_action", "shortcut", "view_submission"}:
+        return str(body["type"]), body.get("trigger_id"), {"team": (body.get("team") or {}).get("id")}
     return str(body.get("type") or "other"), None, {}
 
 
@@ -243,12 +257,16 @@ class _ObservedSearcher:
         self._inner = inner
         self._observer = observer
 
-    def search(self, query: str, limit: int = 5, **options: Any) -> list[Hit]:
-        return self.search_terms(self._inner.read_query(query), limit, **options)
+    def search(
+        self, query: str, limit: int = 5, within: Notes | None = None, prefer: Preference | None = None
+    ) -> list[Hit]:
+        return self.search_terms(self._inner.read_query(query), limit, within, prefer)
 
-    def search_terms(self, query_terms: QueryTerms, limit: int = 5, **options: Any) -> list[Hit]:
-        """The inner searcher's, with its options (`within`, `prefer`) passed on as given."""
-        hits = self._inner.search_terms(query_terms, limit, **options)
+    def search_terms(
+        self, query_terms: QueryTerms, limit: int = 5, within: Notes | None = None, prefer: Preference | None = None
+    ) -> list[Hit]:
+        """`Searcher.search_terms`, observed."""
+        hits = self._inner.search_terms(query_terms, limit, within, prefer)
         self._observer._searched(query_terms.query, hits)
         return hits
 

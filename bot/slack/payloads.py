@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.slack.messages import read_result_value
+from bot.engine.follow_up import ThreadContext
+from bot.slack.messages import read_result_thread, read_result_value
 
 MAX_QUERY_CHARS = 300  # longer input is cut at a word: no real question needs more, and search time grows
 
@@ -56,6 +57,31 @@ def button_value(body: dict[str, Any]) -> tuple[str, int]:
     return query, max(0, position)
 
 
+def button_thread(body: dict[str, Any]) -> tuple[ThreadContext, str | None]:
+    """The thread's context a result's button carries, and the thread its Share posts in (None: the channel)."""
+    return read_result_thread(pressed(body).get("value") or "")
+
+
 def action_context(body: dict[str, Any]) -> dict[str, Any]:
     """A block_actions payload's channel and user, named as in a slash command payload."""
     return {"channel_id": (body.get("channel") or {}).get("id"), "user_id": (body.get("user") or {}).get("id")}
+
+
+_WORD_CHARACTER = re.compile(r"[^\W_]")
+
+
+def asks_nothing(question: str) -> bool:
+    """A mention with no question in it: no word at all ("@notesbot", "@notesbot ?")."""
+    return _WORD_CHARACTER.search(question) is None
+
+
+def thread_of(message: dict[str, Any]) -> str | None:
+    """The ts of the thread a message (or mention) was written in; None when it starts no thread's reply."""
+    thread_ts = message.get("thread_ts")
+    return thread_ts if thread_ts and thread_ts != message.get("ts") else None
+
+
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace a payload comes from: an event's `team_id`, an interaction's `team` or its user's team."""
+    team = body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    return team or ""

@@ -9,6 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.follow_up import ThreadContext, Turn, search_follow_up
+from bot.engine.index_cache import load_vault
+from bot.engine.links import note_ranges
+from bot.engine.search import Searcher
+from bot.engine.site import NoteSite
+from bot.engine.slugs import heading_ids
+from bot.engine.youtube import VideoLink
+
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 CORPUS = SHARED / "corpus" / "tubegraph"
 QUERIES = SHARED / "eval" / "queries-dev.jsonl"
@@ -77,13 +85,6 @@ def test_every_section_has_a_safe_page_url_and_every_video_moment_finds_a_sectio
     """Links both ways on real notes: each section's published URL is URL-safe (every tenth note), and the URL of a
     note's last heading, read back, names that section; each note's first stamped moment finds a section starting
     at or before it, of a note on that video. In process, on the cache the tests above built."""
-    from bot.engine.index_cache import load_vault
-    from bot.engine.links import note_ranges
-    from bot.engine.search import Searcher
-    from bot.engine.site import NoteSite
-    from bot.engine.slugs import heading_ids
-    from bot.engine.youtube import VideoLink
-
     searcher = Searcher(load_vault(CORPUS, cache).index)
     index, site = searcher.index, NoteSite("https://notes.example.com")
     starts, ends = note_ranges(index)
@@ -108,3 +109,19 @@ def test_every_section_has_a_safe_page_url_and_every_video_moment_finds_a_sectio
         assert 0 <= index.section_first_ts[target.section] <= moment
         found += 1
     assert found > 19_000  # of the 21,189 notes on a video, 19,739 have a stamped section
+
+
+def test_in_a_thread_a_follow_up_answers_from_the_thread_s_notes_and_a_new_topic_on_its_own(cache: Path) -> None:
+    """On the whole corpus: "what about healthcare?" after "applications of deep learning" answers from the notes
+    that thread's answer showed (alone, it answers from a note on healthcare stocks); a question on a new topic
+    is answered as if asked alone."""
+    searcher = Searcher(load_vault(CORPUS, cache).index)  # the cache the tests above built
+    shown = tuple(dict.fromkeys(hit.note for hit in searcher.search("applications of deep learning", 3)))
+    context = ThreadContext.of([Turn("applications of deep learning", shown, in_context=False)])
+
+    follow_up = search_follow_up(searcher, "what about healthcare?", context, 3)
+    assert follow_up.in_context and follow_up.hits[0].note in shown
+    assert searcher.search("what about healthcare?", 1)[0].note not in shown
+    new_topic = search_follow_up(searcher, "how do I sear chicken thighs?", context, 3)
+    assert not new_topic.in_context
+    assert new_topic.hits == searcher.search("how do I sear chicken thighs?", 3)

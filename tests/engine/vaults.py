@@ -7,6 +7,10 @@ from pathlib import Path
 from bot.engine.index_cache import load_vault
 from bot.engine.search import Searcher
 
+# Three real notes of the shared corpus, for threads: "Applications of deep learning" touches on healthcare in two
+# sentences, "Healthcare as a right in America" is all about it, and a cooking note is on another topic.
+THREAD_VAULT = Path(__file__).resolve().parents[1] / "fixtures" / "thread_vault"
+
 
 def write(root: Path, rel: str, text: str) -> None:
     (root / rel).parent.mkdir(parents=True, exist_ok=True)

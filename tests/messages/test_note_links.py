@@ -19,6 +19,8 @@ from bot.slack.messages import (
     home_view,
     link_preview,
     note_link,
+    result_value,
+    search_modal,
     shared_message,
     thread_answer,
 )
@@ -34,8 +36,13 @@ READ = "<https://notes.example.com/lexfridman/applications_of_deep_learning#comp
 MessageKind = Callable[[NoteSite | None], dict[str, Any]]
 KINDS: dict[str, MessageKind] = {
     "answer": lambda site: answer_message(HIT, "computer vision", site=site),
-    "shared answer": lambda site: shared_message(HIT, "U0SHARER1", site),
+    "shared answer": lambda site: shared_message(HIT, "U0SHARER1", site=site),
     "thread answer": lambda site: thread_answer([HIT, SECOND, THIRD], "computer vision", site=site),
+    "shared from Find in notes": lambda site: shared_message(HIT, "U0SHARER1", "Find in notes", site=site),
+    "assistant answer, next match": lambda site: thread_answer(
+        [SECOND, HIT, THIRD], "vision", position=1, next_value=result_value("vision", 1), site=site
+    ),
+    "search modal": lambda site: search_modal("computer vision", [HIT, SECOND], site=site),
     "App Home topic": lambda site: home_view(40, 400, HIT, site),
     "digest": lambda site: digest_message(Topic(HIT, ()), site),
     "link preview": lambda site: link_preview(HIT, ["Another note"], site),

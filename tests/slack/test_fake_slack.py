@@ -94,3 +94,60 @@ def test_chat_unfurl_refuses_what_slack_refuses(fake, target, unfurls):
     with pytest.raises(SlackApiError):
         WebClient(token=BOT_TOKEN, base_url=fake.base_url).chat_unfurl(**target, unfurls=unfurls)
     assert fake.violations
+
+
+MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "Search the notes"}, "blocks": []}
+INPUT = {"type": "input", "block_id": "q", "label": {"type": "plain_text", "text": "Q"}, "element": {"type": "x"}}
+
+
+def test_keeps_a_modal_s_hash_and_refuses_an_update_with_a_stale_one(fake):
+    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+    opened = client.views_open(trigger_id="1.2.abc", view=MODAL)["view"]
+    updated = client.views_update(view_id=opened["id"], hash=opened["hash"], view=MODAL)["view"]
+    assert updated["id"] == opened["id"] and updated["hash"] != opened["hash"]
+    with pytest.raises(SlackApiError, match="hash_conflict"):
+        client.views_update(view_id=opened["id"], hash=opened["hash"], view=MODAL)
+    with pytest.raises(SlackApiError, match="not_found"):
+        client.views_update(view_id="V0NOSUCH1", view=MODAL)
+    client.views_update(view_id=opened["id"], view=MODAL)  # without a hash: no check
+    assert not fake.violations
+
+
+def test_flags_a_modal_slack_would_refuse(fake):
+    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+    for view in (
+        MODAL | {"title": {"type": "plain_text", "text": "A title longer than 24 chars"}},
+        MODAL | {"blocks": [INPUT]},  # an input block and no submit button
+        MODAL | {"type": "home"},
+    ):
+        with pytest.raises(SlackApiError, match="invalid_blocks"):
+            client.views_open(trigger_id="1.2.abc", view=view)
+    submit = {"type": "plain_text", "text": "Go"}
+    client.views_open(trigger_id="1.2.abc", view=MODAL | {"blocks": [INPUT], "submit": submit})
+    assert len(fake.violations) == 3
+
+
+def test_checks_the_assistant_methods(fake):
+    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+    thread = {"channel_id": "D1", "thread_ts": "1.2"}
+    client.assistant_threads_setStatus(**thread, status="is searching…")
+    client.assistant_threads_setStatus(**thread, status="")  # clears it
+    client.assistant_threads_setTitle(**thread, title="a title")
+    client.assistant_threads_setSuggestedPrompts(**thread, prompts=[{"title": "T", "message": "M"}])
+    assert not fake.violations
+    for prompts in ([], [{"title": "T", "message": "M"}] * 5, [{"title": "T"}]):
+        with pytest.raises(SlackApiError, match="invalid_blocks"):
+            client.assistant_threads_setSuggestedPrompts(**thread, prompts=prompts)
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        client.assistant_threads_setTitle(channel_id="D1", thread_ts="1.2", title="")
+    assert len(fake.violations) == 4
+
+
+def test_answers_conversations_replies_from_the_thread_s_first_message(fake):
+    fake.add_thread("C1", "1.1", [{"user": "U1", "text": "the question"}, {"user": "U2", "text": "a reply"}])
+    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+    [root] = client.conversations_replies(channel="C1", ts="1.1", limit=1, inclusive=True)["messages"]
+    assert (root["ts"], root["text"]) == ("1.1", "the question")
+    assert len(client.conversations_replies(channel="C1", ts="1.1")["messages"]) == 2
+    with pytest.raises(SlackApiError, match="thread_not_found"):
+        client.conversations_replies(channel="C1", ts="9.9")

@@ -14,7 +14,7 @@ from bot.metrics import Metrics
 from bot.slack.app import create_app
 from bot.slack.delivery import make_web_client
 from bot.slack.deps import ListenerDeps
-from bot.slack.messages import HELPFUL_ACTION
+from bot.slack.messages import HELPFUL_ACTION, SEARCH_BLOCK, SEARCH_INPUT, search_modal
 from bot.slack.observe import Observer
 from bot.storage import queries
 from tests.fake_slack import FakeSlack
@@ -82,3 +82,27 @@ def test_a_bolt_whose_listener_runner_is_not_its_thread_runner_is_refused_at_sta
 
     with pytest.raises(RuntimeError, match="not a ThreadListenerRunner"):
         Observer(Metrics(), None, lambda: NOW).instrument(app)
+
+
+def test_questions_in_assistant_threads_shortcuts_and_the_modal_are_counted_and_kept(
+    observed: Observed, sqlite_engine: Engine
+) -> None:
+    """The assistant's middleware runs its listeners before the observer's middleware would: they are counted
+    all the same."""
+    slack, metrics = observed
+    dm = {"type": "message", "channel": "D0DIRECT1", "channel_type": "im", "thread_ts": "1700000100.000100"}
+
+    slack.event(slack.message_event("computer vision", **dm))
+    slack.message_shortcut("notes_find_message", {"user": "U0OTHER01", "ts": "1.5", "text": "origami crane"})
+    slack.view_submission(search_modal() | {"id": "V1", "hash": "h"}, SEARCH_BLOCK, SEARCH_INPUT, "zeppelin")
+
+    assert requests(metrics, "message", "answered") == 1
+    assert requests(metrics, "message_action", "answered") == 1
+    assert requests(metrics, "view_submission", "answered") == 1
+    with sqlite_engine.connect() as connection:
+        asked = connection.execute(select(queries.c.kind, queries.c.query)).all()
+    assert sorted(asked) == [
+        ("message", "computer vision"),
+        ("message_action", "origami crane"),
+        ("view_submission", "zeppelin"),
+    ]

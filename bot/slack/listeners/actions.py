@@ -1,8 +1,10 @@
-"""The buttons of a `/notes` answer: Share to channel, Next match, Dismiss, and 👍 / 👎.
+"""The buttons of an answer: Share to channel, Next match, Dismiss, and 👍 / 👎 on a private answer (`/notes`,
+"Find in notes"); Next match on an answer in an assistant thread.
 
 Each is acknowledged at once. Share, next and dismiss are then worked out on the answer pool and
 answered through the payload's `response_url`; a rating is recorded (bot.slack.feedback) and thanked
-privately.
+privately. A follow-up's buttons carry its thread's context, and search it the same way; an answer to
+"Find in notes" carries the thread of its message, where Share posts it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.engine.scope import Scope
-from bot.slack.answers import private_answer, shown_hits
-from bot.slack.delivery import apology_on_failure, post_to_response_url, private_reply
+from bot.engine.search import Hit
+from bot.slack.answers import private_answer, shown, thread_reply
+from bot.slack.delivery import POST_OPTIONS, apology_on_failure, call, post_to_response_url, private_reply
 from bot.slack.deps import ListenerDeps
 from bot.slack.feedback import rated_hit, record_feedback
 from bot.slack.messages import (
@@ -24,13 +27,17 @@ from bot.slack.messages import (
     HELPFUL_ACTION,
     NEXT_ACTION,
     SHARE_ACTION,
+    THREAD_NEXT_ACTION,
     UNHELPFUL_ACTION,
+    Message,
     apology_message,
     feedback_thanks_message,
+    read_result_thread,
     read_result_value,
     shared_message,
 )
-from bot.slack.payloads import action_context, button_value, pressed
+from bot.slack.payloads import action_context, button_thread, button_value, pressed, team_of
+from bot.slack.thread_memory import ThreadKey, remember
 
 log = logging.getLogger("notesbot.slack")
 
@@ -53,6 +60,11 @@ def register(app: App, deps: ListenerDeps) -> None:
         ack()
         deps.later(dismiss, body)
 
+    @app.action(THREAD_NEXT_ACTION)
+    def thread_next_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        deps.later(next_in_thread, deps, body, client)
+
     def rating_button(ack: Ack, body: dict[str, Any], respond: Callable[..., Any]) -> None:
         ack()
         rate(deps, body, respond)
@@ -62,23 +74,43 @@ def register(app: App, deps: ListenerDeps) -> None:
 
 
 def share(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
-    """Post the match in the channel, saying who shared it, and delete the private answer."""
+    """Post the match in the channel (an answer to "Find in notes": in its message's thread), saying who
+    shared it, and delete the private answer."""
     reply = private_reply(body.get("response_url"), client, action_context(body))
     with apology_on_failure(reply, "a share button"):
         query, position = button_value(body)
+        context, thread_ts = button_thread(body)
         searcher = deps.searcher_source()
-        scope = _channel_scope(deps, body)
-        hits = shown_hits(searcher, query, scope=scope)
-        if position >= len(hits):
+        scope = channel_scope(deps, body)
+        found = shown(searcher, query, context, scope=scope)
+        if position >= len(found.hits):
             # the vault changed since: show what it holds now
-            reply(private_answer(searcher, query, scope=scope, site=deps.site))
+            reply(private_answer(searcher, query, 0, context, thread_ts, scope=scope, site=deps.site))
             return
         user_id = (body.get("user") or {}).get("id", "")
-        shared = shared_message(hits[position], user_id, deps.site) | {"response_type": "in_channel"}
-        if post_to_response_url(body.get("response_url"), shared):
+        if thread_ts is None:
+            shared = shared_message(found.hits[position], user_id, site=deps.site) | {"response_type": "in_channel"}
+            posted = post_to_response_url(body.get("response_url"), shared)
+        else:
+            posted = share_in_thread(deps, body, client, thread_ts, query, found.hits[position], found.in_context)
+        if posted:
             post_to_response_url(body.get("response_url"), {"delete_original": True})
         else:
             reply(apology_message())
+
+
+def share_in_thread(
+    deps: ListenerDeps, body: dict[str, Any], client: WebClient, thread_ts: str, query: str, hit: Hit, in_context: bool
+) -> bool:
+    """Post a shared answer in the thread of the message it answers, and remember it there (a mention in
+    that thread then follows up on it)."""
+    channel = action_context(body)["channel_id"] or ""
+    user_id = (body.get("user") or {}).get("id", "")
+    message = shared_message(hit, user_id, "Find in notes", site=deps.site)
+    if not call(client.chat_postMessage, channel=channel, thread_ts=thread_ts, **message, **POST_OPTIONS):
+        return False
+    remember(deps.engine, ThreadKey(team_of(body), channel, thread_ts), deps.clock(), query, [hit], in_context)
+    return True
 
 
 def next_match(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
@@ -86,16 +118,44 @@ def next_match(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> N
     reply = private_reply(body.get("response_url"), client, action_context(body))
     with apology_on_failure(reply, "a next-match button"):
         query, position = button_value(body)
+        context, thread_ts = button_thread(body)
         answer = private_answer(
-            deps.searcher_source(), query, position + 1, scope=_channel_scope(deps, body), site=deps.site
+            deps.searcher_source(),
+            query,
+            position + 1,
+            context,
+            thread_ts,
+            scope=channel_scope(deps, body),
+            site=deps.site,
         )
         reply(answer | {"replace_original": True})
 
 
-def _channel_scope(deps: ListenerDeps, body: dict[str, Any]) -> Scope | None:
+def channel_scope(deps: ListenerDeps, body: dict[str, Any]) -> Scope | None:
     """The scope of the channel a button was pressed in (its answer was searched within it)."""
-    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
-    return deps.scope_for(team, action_context(body)["channel_id"])
+    return deps.scope_for(team_of(body), action_context(body)["channel_id"])
+
+
+def next_in_thread(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
+    """Show the answer's next hit in its place, in the assistant thread (the person's own conversation with
+    the bot, so changing the message in place changes it for them alone)."""
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    user = (body.get("user") or {}).get("id")
+
+    def apologise(message: Message) -> None:
+        thread = container.get("thread_ts")
+        call(client.chat_postEphemeral, channel=channel, user=user, thread_ts=thread, **message)
+
+    with apology_on_failure(apologise, "a next-match button in a thread"):
+        query, position = button_value(body)
+        context, _ = button_thread(body)
+        scope = deps.scope_for(team_of(body), channel)
+        message, _found = thread_reply(
+            deps.searcher_source(), query, context, position + 1, with_next=True, scope=scope, site=deps.site
+        )
+        if not call(client.chat_update, channel=channel, ts=ts, **message):
+            apologise(apology_message())
 
 
 def dismiss(body: dict[str, Any]) -> None:
@@ -113,8 +173,8 @@ def rate(deps: ListenerDeps, body: dict[str, Any], respond: Callable[..., Any]) 
         log.warning("ignored a feedback button whose value is not an answer's")
         return
     helpful = action.get("action_id") == HELPFUL_ACTION
+    context, _ = read_result_thread(action.get("value") or "")
     user = body.get("user") or {}
-    team = (body.get("team") or {}).get("id") or user.get("team_id")
-    hit = rated_hit(deps.searcher_source(), query, position, _channel_scope(deps, body))
-    if record_feedback(deps.engine, deps.clock(), team, user.get("id"), query, hit, helpful):
+    hit = rated_hit(deps.searcher_source(), query, position, context, channel_scope(deps, body))
+    if record_feedback(deps.engine, deps.clock(), team_of(body), user.get("id"), query, hit, helpful):
         respond(**feedback_thanks_message(helpful), response_type="ephemeral", replace_original=False)

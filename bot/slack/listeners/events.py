@@ -1,6 +1,11 @@
 """Events: @mentions answered in their thread, direct messages in their conversation, App Home, uninstalls,
 and links to videos (or pages) of the vault previewed where they are shared (`link_shared`).
 
+A question in a thread the bot answered before is read in that thread's context (bot.slack.conversations);
+a mention with no question in someone else's thread answers the thread's first message. Direct messages in
+a thread are the assistant's (bot.slack.listeners.assistant), whose middleware takes them before these
+listeners see them.
+
 Bolt acknowledges events by itself; the listeners hand them on to the answer pool. Slack re-delivers
 an event it thinks was not acknowledged, possibly to another process of the bot, and in Socket Mode
 without retry headers: each `event_id` is claimed once in the shared database before it is answered.
@@ -16,11 +21,12 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.engine.search import Hit
-from bot.slack.answers import conversation_answer
-from bot.slack.delivery import POST_OPTIONS, apology_on_failure, call
+from bot.slack.conversations import Asked, answer_in_thread, reply, summon
+from bot.slack.delivery import call
 from bot.slack.deps import ListenerDeps
-from bot.slack.messages import Message, apology_message, home_view
-from bot.slack.payloads import from_a_bot
+from bot.slack.messages import help_message, home_view
+from bot.slack.payloads import asks_nothing, from_a_bot, query_from_slack_text, team_of, thread_of
+from bot.slack.thread_memory import ThreadKey
 from bot.slack.unfurls import link_previews, shared_urls, unfurl_target
 from bot.storage import claim_event
 
@@ -32,12 +38,12 @@ ASKING_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
 def register(app: App, deps: ListenerDeps) -> None:
     @app.event("app_mention")
-    def mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        deps.later(answer_mention, deps, event, body, client)
+    def mention(body: dict[str, Any], client: WebClient) -> None:
+        deps.later(answer_mention, deps, body, client)
 
     @app.event("message")
-    def message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        deps.later(answer_direct_message, deps, event, body, client)
+    def message(body: dict[str, Any], client: WebClient) -> None:
+        deps.later(answer_direct_message, deps, body, client)
 
     @app.event("link_shared")
     def link_shared(body: dict[str, Any], client: WebClient) -> None:
@@ -51,22 +57,41 @@ def register(app: App, deps: ListenerDeps) -> None:
         app.enable_token_revocation_listeners()
 
 
-def answer_mention(deps: ListenerDeps, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-    """Answer in the thread of the mention (or of the message it replies to)."""
+def answer_mention(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
+    """Answer in the thread of the mention (or of the message it replies to), in that thread's context; a
+    mention without a question answers the thread's first message, or gets the help outside threads."""
+    event = body.get("event") or {}
     if from_a_bot(event) or not first_delivery(deps, body):
         return
-    thread_ts = event.get("thread_ts") or event.get("ts")
-    answer_in_conversation(deps, client, event, thread_ts)
+    channel, in_thread = event.get("channel") or "", thread_of(event)
+    thread_ts = in_thread or event.get("ts") or ""
+    asked = Asked(ThreadKey(team_of(body), channel, thread_ts), channel, thread_ts, event.get("user"))
+    question = query_from_slack_text(event.get("text") or "")
+    if not asks_nothing(question):
+        answer_in_thread(deps, client, asked, question)
+    elif in_thread:
+        summon(deps, client, asked)
+    else:
+        reply(client, asked, help_message())
 
 
-def answer_direct_message(deps: ListenerDeps, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-    """Answer a person's direct message to the bot; other messages the bot sees are not its to answer."""
+def answer_direct_message(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
+    """Answer a person's direct message to the bot, read with what they asked just before; other messages
+    the bot sees are not its to answer."""
+    event = body.get("event") or {}
     if event.get("channel_type") != "im" or event.get("subtype") not in ASKING_SUBTYPES:
         return
     if from_a_bot(event) or not first_delivery(deps, body):
         return
-    # In a DM the answer follows the question, in its thread only if the question was in one.
-    answer_in_conversation(deps, client, event, event.get("thread_ts"))
+    # In a DM the answer follows the question, in its thread only if the question was in one; outside
+    # threads the conversation is the thread (bot.slack.thread_memory keeps only its last hour).
+    channel, thread_ts = event.get("channel") or "", event.get("thread_ts")
+    asked = Asked(ThreadKey(team_of(body), channel, thread_ts or ""), channel, thread_ts, event.get("user"))
+    question = query_from_slack_text(event.get("text") or "")
+    if asks_nothing(question):
+        reply(client, asked, help_message())
+    else:
+        answer_in_thread(deps, client, asked, question)
 
 
 def unfurl_links(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
@@ -77,7 +102,7 @@ def unfurl_links(deps: ListenerDeps, body: dict[str, Any], client: WebClient) ->
     urls = shared_urls(event)
     if target is None or not urls or not first_delivery(deps, body):
         return
-    scope = deps.scope_for(body.get("team_id") or event.get("team"), event.get("channel"))
+    scope = deps.scope_for(team_of(body), event.get("channel"))
     previews = link_previews(deps.searcher_source(), urls, scope, deps.site)
     if previews:
         call(client.chat_unfurl, **target, unfurls=previews)
@@ -88,25 +113,8 @@ def publish_home(deps: ListenerDeps, event: dict[str, Any], body: dict[str, Any]
     if event.get("tab", "home") != "home" or not first_delivery(deps, body):
         return
     index = deps.searcher_source().index
-    view = home_view(index.note_count, index.section_count, _today_topic(deps), deps.site)
+    view = home_view(index.note_count, index.section_count, today_topic(deps), deps.site)
     call(client.views_publish, user_id=event["user"], view=view)
-
-
-def answer_in_conversation(
-    deps: ListenerDeps, client: WebClient, event: dict[str, Any], thread_ts: str | None
-) -> None:
-    """Post the answer to the event's text in its channel; if that fails, apologise to the asker alone."""
-    channel, user = event.get("channel"), event.get("user")
-
-    def apologise(message: Message) -> None:
-        if user:
-            call(client.chat_postEphemeral, channel=channel, user=user, thread_ts=thread_ts, **message)
-
-    with apology_on_failure(apologise, "a message to the bot"):
-        scope = deps.scope_for(event.get("team"), channel)
-        message = conversation_answer(deps.searcher_source(), event.get("text") or "", scope=scope, site=deps.site)
-        if not call(client.chat_postMessage, channel=channel, thread_ts=thread_ts, **message, **POST_OPTIONS):
-            apologise(apology_message())
 
 
 def first_delivery(deps: ListenerDeps, body: dict[str, Any]) -> bool:
@@ -122,11 +130,12 @@ def first_delivery(deps: ListenerDeps, body: dict[str, Any]) -> bool:
         return True
 
 
-def _today_topic(deps: ListenerDeps) -> Hit | None:
+def today_topic(deps: ListenerDeps) -> Hit | None:
+    """Today's digest topic, or None when there is none (or it cannot be read)."""
     if deps.today_topic is None:
         return None
     try:
         return deps.today_topic()
-    except Exception:  # the Home tab is still useful without today's topic
-        log.exception("could not read today's topic for App Home")
+    except Exception:  # App Home and the assistant's prompts are still useful without today's topic
+        log.exception("could not read today's topic")
         return None

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from bot.engine.scope import Scope
 from bot.slack.channel_scopes import ChannelScopes, read_scope
+from bot.slack.listeners.shortcuts import FIND_IN_NOTES
 from bot.slack.messages import NEXT_ACTION, SHARE_ACTION, result_value
 from tests.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.slack.dispatch import NOW, BoltDispatcher
@@ -172,3 +173,30 @@ def test_what_a_narrowing_quotes_back_is_escaped(slack: BoltDispatcher, fake_sla
     reply = last_reply(fake_slack)
     assert "The notes have no folder `&lt;!here&gt;`" in reply
     assert "<!here>" not in reply and "<https://evil" not in reply
+
+
+def test_a_follow_up_in_a_scoped_channel_s_thread_stays_within_the_scope(
+    slack: BoltDispatcher, fake_slack: FakeSlack, scopes: ChannelScopes
+) -> None:
+    scopes.save(TEAM_ID, CHANNEL, Scope(folders=("long",)), "U0ADMIN01", NOW)
+    first = slack.message_event(f"<@{BOT_USER_ID}> zeppelin hangar", type="app_mention")
+    slack.event(first)
+    follow_up = slack.message_event(f"<@{BOT_USER_ID}> and computer vision?", type="app_mention", thread_ts=first["ts"])
+    slack.event(follow_up)
+
+    answer, follow_up_answer = (call.texts for call in fake_slack.calls_to("chat.postMessage"))
+    assert "Zeppelin history" in answer
+    assert "Applications of deep learning" not in follow_up_answer
+
+
+def test_find_in_notes_in_a_scoped_channel_answers_from_its_scope(
+    slack: BoltDispatcher, fake_slack: FakeSlack, scopes: ChannelScopes
+) -> None:
+    scopes.save(TEAM_ID, CHANNEL, Scope(folders=("long",)), "U0ADMIN01", NOW)
+    message = {"user": "U0OTHER01", "ts": "1.5", "text": "how does computer vision work?"}
+    slack.message_shortcut(FIND_IN_NOTES, message)
+    slack.message_shortcut(FIND_IN_NOTES, message, channel=OTHER)
+
+    scoped, unscoped = (call.texts for call in fake_slack.calls_to("chat.postEphemeral"))
+    assert "Applications of deep learning" not in scoped
+    assert "Computer Vision and Robotics" in unscoped

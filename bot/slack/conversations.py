@@ -1,0 +1,107 @@
+"""Answering in a conversation: a question asked in a thread (a mention, a direct message, an assistant thread)
+read with what the thread asked before, posted in the thread, and remembered for the next question there.
+
+A mention with no question in a thread someone else started is answered with the thread's first message
+as its question: the bot's own threads from its memory, other threads by reading that message
+(`conversations.replies`). What the bot cannot read, or cannot post, it says to the asker alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.engine.follow_up import ThreadContext, Turn
+from bot.slack.answers import shown_in_thread, thread_reply
+from bot.slack.delivery import POST_OPTIONS, apology_on_failure, call, slack_reason
+from bot.slack.deps import ListenerDeps
+from bot.slack.messages import Message, apology_message, help_message, thread_unreadable_message
+from bot.slack.payloads import asks_nothing, from_a_bot, limit_query, query_from_slack_text
+from bot.slack.thread_memory import ThreadKey, recall, remember
+
+log = logging.getLogger("notesbot.slack")
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """Where a question was asked: the thread it is remembered under, where its answer goes, and who asked."""
+
+    key: ThreadKey
+    channel: str
+    thread_ts: str | None  # the thread to answer in; None: the conversation itself (a direct message's)
+    user: str | None
+
+
+def answer_in_thread(
+    deps: ListenerDeps, client: WebClient, asked: Asked, question: str, with_next: bool = False
+) -> list[Turn] | None:
+    """Answer `question` (as read from Slack) in its thread, in the context of what the thread asked before,
+    and remember it there. The earlier turns (empty for the thread's first question), or None when the
+    answer could not be posted (the asker was told)."""
+    earlier = recall(deps.engine, asked.key, deps.clock())
+    with apology_on_failure(lambda message: tell_asker(client, asked, message), "a question in a thread"):
+        scope = deps.scope_for(asked.key.team_id, asked.channel)
+        message, found = thread_reply(
+            deps.searcher_source(),
+            question,
+            ThreadContext.of(earlier),
+            with_next=with_next,
+            scope=scope,
+            site=deps.site,
+        )
+        if not reply(client, asked, message):
+            return None
+        shown = shown_in_thread(found) if found.hits else []
+        remember(deps.engine, asked.key, deps.clock(), limit_query(question), shown, found.in_context)
+        return earlier
+    return None  # the asker was told
+
+
+def summon(deps: ListenerDeps, client: WebClient, asked: Asked) -> None:
+    """Answer the first message of the thread a mention without a question was written in: in a thread the
+    bot answered before, its first question; in another, that message as Slack gives it (escaped like any
+    query when quoted). A thread started by a bot, or by a message without words, gets the help."""
+    earlier = recall(deps.engine, asked.key, deps.clock())
+    if earlier:
+        answer_in_thread(deps, client, asked, earlier[0].query)
+        return
+    root = thread_root(client, asked)
+    if root is None:
+        tell_asker(client, asked, thread_unreadable_message())
+        return
+    question = query_from_slack_text(root.get("text") or "")
+    if from_a_bot(root) or asks_nothing(question):
+        reply(client, asked, help_message())
+        return
+    answer_in_thread(deps, client, asked, question)
+
+
+def thread_root(client: WebClient, asked: Asked) -> dict[str, Any] | None:
+    """The first message of the thread (`conversations.replies`, limit 1, inclusive; a rate limit is retried
+    by the client's handler); None when Slack would not give it."""
+    try:
+        response = client.conversations_replies(channel=asked.channel, ts=asked.thread_ts, limit=1, inclusive=True)
+    except (SlackApiError, SlackClientError, OSError) as error:
+        log.warning("could not read a thread's first message: %s", slack_reason(error))
+        return None
+    messages = response.get("messages") or []
+    return messages[0] if messages and isinstance(messages[0], dict) else None
+
+
+def reply(client: WebClient, asked: Asked, message: Message) -> bool:
+    """Post `message` in the thread of the question (or its conversation); where Slack will not take it,
+    apologise to the asker alone and return False."""
+    posted = call(client.chat_postMessage, channel=asked.channel, thread_ts=asked.thread_ts, **message, **POST_OPTIONS)
+    if not posted:
+        tell_asker(client, asked, apology_message())
+    return posted
+
+
+def tell_asker(client: WebClient, asked: Asked, message: Message) -> None:
+    """Say `message` to the asker alone, in the thread of their question."""
+    if asked.user:
+        call(client.chat_postEphemeral, channel=asked.channel, user=asked.user, thread_ts=asked.thread_ts, **message)

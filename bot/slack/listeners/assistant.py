@@ -1,0 +1,86 @@
+"""The assistant panel (Slack's "Agents & AI apps"), through Bolt's `Assistant` middleware.
+
+- `assistant_thread_started`: a greeting and up to four suggested prompts drawn from the vault
+  (bot.slack.prompts);
+- a person's message in an assistant thread: the status "is searching the notes…", then the answer in the
+  thread (with "Next match"), read with what the thread asked before; the thread's first question becomes its
+  title;
+- `assistant_thread_context_changed`: the channel the person is viewing does not change the answers, so it is
+  not kept (Bolt's default would write it into the bot's first message of the thread).
+
+The middleware takes every direct message in a thread (and the edits in such threads) before the `message`
+listener of bot.slack.listeners.events sees it, so no message is answered twice. In a workspace without the
+assistant feature none of these events come, and a direct message in a thread is answered here the same way
+(a status or title Slack refuses there is only logged).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.middleware.assistant import Assistant
+from slack_sdk import WebClient
+
+from bot.slack.conversations import Asked, answer_in_thread, reply
+from bot.slack.delivery import POST_OPTIONS, call
+from bot.slack.deps import ListenerDeps
+from bot.slack.listeners.events import first_delivery, today_topic
+from bot.slack.messages import assistant_greeting, help_message, thread_title
+from bot.slack.payloads import asks_nothing, from_a_bot, query_from_slack_text, team_of
+from bot.slack.prompts import suggested_prompts
+from bot.slack.thread_memory import ThreadKey
+
+SEARCHING = "is searching the notes…"
+PROMPTS_TITLE = "Try asking"
+
+
+def register(app: App, deps: ListenerDeps) -> None:
+    assistant = Assistant()
+
+    @assistant.thread_started
+    def thread_started(body: dict[str, Any], client: WebClient) -> None:
+        deps.later(greet, deps, body, client)
+
+    @assistant.user_message
+    def user_message(body: dict[str, Any], client: WebClient) -> None:
+        deps.later(answer_assistant_message, deps, body, client)
+
+    @assistant.thread_context_changed
+    def thread_context_changed() -> None:
+        """Nothing to keep: the answers come from the vault, whatever channel the person is viewing."""
+
+    app.assistant(assistant)
+
+
+def greet(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
+    """Greet a new assistant thread and suggest prompts: today's topic, well-covered headings."""
+    thread = (body.get("event") or {}).get("assistant_thread") or {}
+    channel, thread_ts = thread.get("channel_id"), thread.get("thread_ts")
+    if not channel or not thread_ts or not first_delivery(deps, body):
+        return
+    call(client.chat_postMessage, channel=channel, thread_ts=thread_ts, **assistant_greeting(), **POST_OPTIONS)
+    prompts = suggested_prompts(deps.searcher_source(), today_topic(deps))
+    if prompts:
+        setting = {"channel_id": channel, "thread_ts": thread_ts, "prompts": prompts, "title": PROMPTS_TITLE}
+        call(client.assistant_threads_setSuggestedPrompts, **setting)
+
+
+def answer_assistant_message(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
+    """Answer a message in an assistant thread, in the thread's context; its first question titles it."""
+    event = body.get("event") or {}
+    channel, thread_ts = event.get("channel") or "", event.get("thread_ts") or ""
+    if from_a_bot(event) or not channel or not thread_ts or not first_delivery(deps, body):
+        return
+    asked = Asked(ThreadKey(team_of(body), channel, thread_ts), channel, thread_ts, event.get("user"))
+    question = query_from_slack_text(event.get("text") or "")
+    if asks_nothing(question):
+        reply(client, asked, help_message())
+        return
+    status = {"channel_id": channel, "thread_ts": thread_ts}
+    call(client.assistant_threads_setStatus, **status, status=SEARCHING)
+    earlier = answer_in_thread(deps, client, asked, question, with_next=True)
+    if earlier is None:
+        call(client.assistant_threads_setStatus, **status, status="")  # no answer came to clear it
+    elif not earlier:
+        call(client.assistant_threads_setTitle, **status, title=thread_title(question))
