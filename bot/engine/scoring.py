@@ -46,7 +46,10 @@ which numpy applies in the array's own precision.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -98,19 +101,54 @@ def saturation(tf: np.ndarray) -> np.ndarray:
 NOTE_SHARE = 1.0  # how much of the note's own score each of its sections inherits: a question naming
 # the guest or the topic of a note finds the right section in it
 CANDIDATES = 100  # sections reranked and de-duplicated per query
-INTRODUCTION_FACTOR = 0.6  # the text before the first heading summarises the note: rarely the answer
 INTRODUCTION_HELD = 0.25  # a query word found only in a section's note introduction counts this much
-# The share of query words a section holds scales its score. A short query is keywords, each one a
-# thing the answer is about: a section holding them all should beat a longer one repeating only some,
-# so the share counts more than in proportion. A longer query is a question in prose, whose words the
-# answer need not all hold.
+# A short query is keywords, each one a thing the answer is about; a longer one is a question in prose,
+# whose words the answer need not all hold: the share of the query a section holds is a feature of each
+# kind of its own, so the two can weigh it differently.
 KEYWORD_QUERY_TERMS = 6
-KEYWORD_COVERAGE_POWER = 1.5
-# An answer is a moment of a video: a section that cannot link to one (a channel's list of videos, a
-# note without timestamps) is a weaker answer than one that can.
-NO_MOMENT_FACTOR = 0.8
+LEAST_SHARE = 0.01  # the held share's logarithm is taken of at least this (a section holding nothing)
 PHRASE_CANDIDATES = 30  # best sections checked for the query's word pairs (checking costs a scan of their text)
-PHRASE_BONUS = 0.5  # a section holding all of the query's adjacent word pairs scores this much more
+TWIN_WINDOW_S = 60  # sections of one video whose moments are this close play the same part of it
+
+# The features of a candidate, in the order of the weights; each is a named piece below. A candidate's
+# score is exp(Σ weight * feature): the hand-set factors of old (coverage power, introduction and
+# no-moment damping, phrase bonus) are weights of these features, learned (bench/learn_ranking.py).
+FEATURES = (
+    "first_stage",  # ln first(s)
+    "note_part",  # the note's share of first(s)
+    "keyword_coverage",  # ln held_share, for a keyword query; 0 for a question
+    "question_coverage",  # ln held_share, for a question; 0 for a keyword query
+    "introduction",  # 1 for a note's introduction
+    "no_moment",  # 1 for a section without a timestamp
+    "heading_share",  # the share of the query's weight its heading path holds
+    "title_share",  # the share of the query's weight its note's title holds
+    "phrase",  # the share of the query's adjacent word pairs it holds side by side (the head only)
+)
+WEIGHTS_FILE = Path(__file__).with_name("ranking_weights.json")
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """A weight per feature (FEATURES' order), and where they came from."""
+
+    values: np.ndarray  # float32, one per feature
+    source: str = ""
+
+    @classmethod
+    def of(cls, weights: dict[str, float], source: str = "") -> Weights:
+        missing, unknown = set(FEATURES) - set(weights), set(weights) - set(FEATURES)
+        if missing or unknown:
+            raise ValueError(f"ranking weights: missing {sorted(missing)}, unknown {sorted(unknown)}")
+        return cls(np.array([weights[name] for name in FEATURES], dtype=np.float32), source)
+
+    def named(self) -> dict[str, float]:
+        return {name: float(w) for name, w in zip(FEATURES, self.values, strict=True)}
+
+
+def load_weights(path: Path = WEIGHTS_FILE) -> Weights:
+    """The weights shipped with the code (a small JSON file written by bench/learn_ranking.py)."""
+    shipped = json.loads(path.read_text(encoding="utf-8"))
+    return Weights.of(shipped["weights"], shipped.get("source", str(path)))
 
 
 def query_weighted(impacts: np.ndarray, weight: float) -> np.ndarray:
@@ -128,6 +166,13 @@ def first_stage(section_scores: np.ndarray, note_scores: np.ndarray) -> np.ndarr
     return section_scores + NOTE_SHARE * note_scores
 
 
+def note_part(section_scores: np.ndarray, note_scores: np.ndarray) -> np.ndarray:
+    """How much of a first-stage score the note gave: 0 where the section alone matched, near 1 where the
+    note's other sections did all the matching."""
+    first = first_stage(section_scores, note_scores)
+    return np.divide(NOTE_SHARE * note_scores, first, out=np.zeros_like(first), where=first > 0)
+
+
 def held_share(in_section: np.ndarray, in_introduction: np.ndarray, weights: Sequence[float]) -> np.ndarray:
     """The share of the query's weight each section holds, from (term, section) tables of whether the
     section holds the term and whether its note's introduction does: a word only the introduction holds
@@ -137,20 +182,31 @@ def held_share(in_section: np.ndarray, in_introduction: np.ndarray, weights: Seq
     return held / sum(weights)
 
 
-def coverage_factor(share: np.ndarray, term_count: int) -> np.ndarray:
-    """The held share as a factor: more than in proportion for a keyword query (at most
-    KEYWORD_QUERY_TERMS terms), in proportion for a question in prose."""
-    return share**KEYWORD_COVERAGE_POWER if term_count <= KEYWORD_QUERY_TERMS else share
+def weight_share(held: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """The share of the query's weight held, from a (term, section) table of whether a field holds the term."""
+    weight_row = np.fromiter(weights, dtype=np.float32, count=len(weights))
+    return (weight_row @ held.astype(np.float32)) / sum(weights)
 
 
-def introduction_factor(is_introduction: np.ndarray) -> np.ndarray:
-    return np.where(is_introduction, np.float32(INTRODUCTION_FACTOR), np.float32(1.0))
+def coverage(share: np.ndarray, term_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The held share's logarithm as the keyword-query feature (at most KEYWORD_QUERY_TERMS terms) or the
+    question feature, the other 0."""
+    logarithm = np.log(np.maximum(share, LEAST_SHARE))
+    zero = np.zeros_like(logarithm)
+    return (logarithm, zero) if term_count <= KEYWORD_QUERY_TERMS else (zero, logarithm)
 
 
-def no_moment_factor(has_no_moment: np.ndarray) -> np.ndarray:
-    return np.where(has_no_moment, np.float32(NO_MOMENT_FACTOR), np.float32(1.0))
+def pair_share(pairs_held: np.ndarray, pair_count: int) -> np.ndarray:
+    """The share of the query's adjacent word pairs a section holds (0 for a query of one word)."""
+    return pairs_held / pair_count if pair_count else np.zeros_like(pairs_held)
 
 
-def phrase_factor(pairs_held: np.ndarray, pair_count: int) -> np.ndarray:
-    """1 plus PHRASE_BONUS times the share of the query's adjacent word pairs a section holds."""
-    return 1 + PHRASE_BONUS * pairs_held / pair_count
+def combined(features: np.ndarray, weights: Weights) -> np.ndarray:
+    """Candidates' scores from their (candidate, feature) table: exp(Σ weight * feature), a product of one
+    factor per feature."""
+    return np.exp(features @ weights.values)
+
+
+def contributions(features: np.ndarray, weights: Weights) -> np.ndarray:
+    """Each feature's part of each candidate's log score: what `--explain` shows."""
+    return features * weights.values
