@@ -206,7 +206,7 @@ def run_queries(search: SearchFn, queries: list[str], results: Path, repeat: int
     with results.open("w", encoding="utf-8") as out:
         for query in queries:
             hits = [
-                {"note": hit.note, "heading": hit.heading, "video": hit.video, "timestamp": hit.timestamp}
+                {"note": hit.note, "heading": hit.heading, "video_id": hit.video, "timestamp": hit.timestamp}
                 for hit in search(query)
             ]
             out.write(json.dumps({"query": query, "hits": hits}, ensure_ascii=False) + "\n")
