@@ -108,20 +108,16 @@ INTRODUCTION_HELD = 0.25  # a query word found only in a section's note introduc
 KEYWORD_QUERY_TERMS = 6
 LEAST_SHARE = 0.01  # the held share's logarithm is taken of at least this (a section holding nothing)
 PHRASE_CANDIDATES = 30  # best sections checked for the query's word pairs (checking costs a scan of their text)
-TWIN_WINDOW_S = 60  # sections of one video whose moments are this close play the same part of it
 
 # The features of a candidate, in the order of the weights; each is a named piece below. A candidate's
 # score is exp(Σ weight * feature): the hand-set factors of old (coverage power, introduction and
 # no-moment damping, phrase bonus) are weights of these features, learned (bench/learn_ranking.py).
 FEATURES = (
     "first_stage",  # ln first(s)
-    "note_part",  # the note's share of first(s)
     "keyword_coverage",  # ln held_share, for a keyword query; 0 for a question
     "question_coverage",  # ln held_share, for a question; 0 for a keyword query
     "introduction",  # 1 for a note's introduction
     "no_moment",  # 1 for a section without a timestamp
-    "heading_share",  # the share of the query's weight its heading path holds
-    "title_share",  # the share of the query's weight its note's title holds
     "phrase",  # the share of the query's adjacent word pairs it holds side by side (the head only)
 )
 WEIGHTS_FILE = Path(__file__).with_name("ranking_weights.json")
@@ -166,13 +162,6 @@ def first_stage(section_scores: np.ndarray, note_scores: np.ndarray) -> np.ndarr
     return section_scores + NOTE_SHARE * note_scores
 
 
-def note_part(section_scores: np.ndarray, note_scores: np.ndarray) -> np.ndarray:
-    """How much of a first-stage score the note gave: 0 where the section alone matched, near 1 where the
-    note's other sections did all the matching."""
-    first = first_stage(section_scores, note_scores)
-    return np.divide(NOTE_SHARE * note_scores, first, out=np.zeros_like(first), where=first > 0)
-
-
 def held_share(in_section: np.ndarray, in_introduction: np.ndarray, weights: Sequence[float]) -> np.ndarray:
     """The share of the query's weight each section holds, from (term, section) tables of whether the
     section holds the term and whether its note's introduction does: a word only the introduction holds
@@ -180,12 +169,6 @@ def held_share(in_section: np.ndarray, in_introduction: np.ndarray, weights: Seq
     weight_row = np.fromiter(weights, dtype=np.float32, count=len(weights))
     held = weight_row @ np.where(in_section, 1.0, INTRODUCTION_HELD * in_introduction).astype(np.float32)
     return held / sum(weights)
-
-
-def weight_share(held: np.ndarray, weights: Sequence[float]) -> np.ndarray:
-    """The share of the query's weight held, from a (term, section) table of whether a field holds the term."""
-    weight_row = np.fromiter(weights, dtype=np.float32, count=len(weights))
-    return (weight_row @ held.astype(np.float32)) / sum(weights)
 
 
 def coverage(share: np.ndarray, term_count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.engine.analysis import normalize, terms
-from bot.engine.index import SEPARATOR, SearchIndex
+from bot.engine.analysis import normalize
+from bot.engine.index import SearchIndex
 from bot.engine.parsing import video_url
 from bot.engine.scope import NoteSets, Preference, Scope
 from bot.engine.scoring import (
@@ -29,11 +29,9 @@ from bot.engine.scoring import (
     first_stage,
     held_share,
     load_weights,
-    note_part,
     pair_share,
     preference_factor,
     query_weighted,
-    weight_share,
 )
 from bot.engine.spelling import QueryReader, QueryTerms
 
@@ -132,32 +130,8 @@ def _best_first(scores: np.ndarray) -> np.ndarray:
     return np.argsort(-scores, kind="stable")
 
 
-def _spans_holding(tokens: np.ndarray, starts: np.ndarray, lengths: np.ndarray, term_ids: list[int]) -> np.ndarray:
-    """Which of the spans `tokens[start : start + length]` hold each term, as a (term, span) table."""
-    held = np.zeros((len(term_ids), len(starts)), dtype=bool)
-    total = int(lengths.sum())
-    if not total:
-        return held
-    ends = np.cumsum(lengths)
-    span_of = np.repeat(np.arange(len(starts)), lengths)
-    found = tokens[np.repeat(starts, lengths) + np.arange(total) - np.repeat(ends - lengths, lengths)]
-    for row, term_id in enumerate(term_ids):
-        held[row, span_of[found == term_id]] = True
-    return held
-
-
 SHIPPED_WEIGHTS = load_weights()  # read once, at start
-(
-    FIRST_STAGE,
-    NOTE_PART,
-    KEYWORD_COVERAGE,
-    QUESTION_COVERAGE,
-    INTRODUCTION,
-    NO_MOMENT,
-    HEADING_SHARE,
-    TITLE_SHARE,
-    PHRASE,
-) = range(len(FEATURES))
+FIRST_STAGE, KEYWORD_COVERAGE, QUESTION_COVERAGE, INTRODUCTION, NO_MOMENT, PHRASE = range(len(FEATURES))
 
 
 @dataclass(slots=True)
@@ -178,20 +152,6 @@ class Ranked:
         self.features, self.scores = self.features[order], scores[order]
 
 
-def _heading_lengths(index: SearchIndex) -> np.ndarray:
-    """How many terms each section's heading path has: its tokens up to the separator."""
-    separators = np.flatnonzero(index.section_tokens == SEPARATOR)
-    return (separators - index.section_token_ptr[:-1]).astype(np.int64)
-
-
-def _title_terms(index: SearchIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Each note's title terms, as rows of term ids: `terms[ptr[n] : ptr[n + 1]]` for note n."""
-    rows = [[index.vocabulary[t] for t in terms(title) if t in index.vocabulary] for title in index.note_titles]
-    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(row) for row in rows])
-    return ptr, np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int32, count=int(ptr[-1]))
-
-
 class Searcher:
     """Ranks the sections of one index. Pure: the index is data, nothing else is touched."""
 
@@ -201,8 +161,6 @@ class Searcher:
         self.reader = QueryReader(index)
         self._headings_folded = [normalize(h) for h in index.section_headings]
         self._intro_of_note = _introductions(index)
-        self._heading_lengths = _heading_lengths(index)
-        self._title_ptr, self._title_terms = _title_terms(index)
         self.note_sets = NoteSets(index)
         self._scope_masks: dict[Scope, np.ndarray] = {}
 
@@ -316,25 +274,19 @@ class Searcher:
         return matched, sections[matched], notes[index.section_note[matched]]
 
     def _features(self, ranked: Ranked, term_weights: dict[int, float]) -> np.ndarray:
-        """The (candidate, feature) table of FEATURES, the phrase's column left 0 (step 4 fills the head's)."""
+        """The (candidate, feature) table of FEATURES, the phrase's column left 0 (step 4 fills the head's):
+        how much of the query the candidates hold (a word only their note's introduction holds counts in
+        part), whether each is a note's introduction, and whether it links to a moment."""
         candidates, index = ranked.sections, self.index
         count, term_ids, weights = len(candidates), list(term_weights), list(term_weights.values())
         intros = self._intro_of_note[index.section_note[candidates]]
         found = self._held(term_ids, np.concatenate((candidates, intros)))  # both in one lookup
         share = held_share(found[:, :count], found[:, count:] & (intros >= 0), weights)
-        ptr = index.section_token_ptr
-        in_heading = _spans_holding(index.section_tokens, ptr[candidates], self._heading_lengths[candidates], term_ids)
-        notes = index.section_note[candidates]
-        title_starts = self._title_ptr[notes]
-        in_title = _spans_holding(self._title_terms, title_starts, self._title_ptr[notes + 1] - title_starts, term_ids)
         features = np.zeros((count, len(FEATURES)), dtype=np.float32)
         features[:, FIRST_STAGE] = np.log(ranked.first)
-        features[:, NOTE_PART] = note_part(ranked.section_scores, ranked.note_scores)
         features[:, KEYWORD_COVERAGE], features[:, QUESTION_COVERAGE] = coverage(share, len(term_ids))
         features[:, INTRODUCTION] = index.section_levels[candidates] == 0
         features[:, NO_MOMENT] = index.section_first_ts[candidates] < 0
-        features[:, HEADING_SHARE] = weight_share(in_heading, weights)
-        features[:, TITLE_SHARE] = weight_share(in_title, weights)
         return features
 
     def _held(self, term_ids: list[int], sections: np.ndarray) -> np.ndarray:

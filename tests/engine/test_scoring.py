@@ -27,10 +27,8 @@ from bot.engine.scoring import (
     idf,
     length_norm,
     load_weights,
-    note_part,
     pair_share,
     saturation,
-    weight_share,
 )
 from bot.engine.search import Hit, Searcher
 
@@ -177,12 +175,6 @@ def test_a_word_only_the_note_introduction_holds_counts_a_quarter() -> None:
     assert share.tolist() == pytest.approx([1.0, (1 + 0.25 * 0.5) / 1.5], rel=FLOAT32)
 
 
-def test_the_note_part_is_the_share_of_the_first_stage_the_note_gave() -> None:
-    sections = np.array([1.5, 0.0, 0.0], dtype=np.float32)
-    notes = np.array([0.5, 2.0, 0.0], dtype=np.float32)
-    assert note_part(sections, notes).tolist() == pytest.approx([0.25, 1.0, 0.0], rel=FLOAT32)
-
-
 def test_coverage_is_the_log_share_as_a_keyword_feature_or_a_question_feature() -> None:
     share = np.array([1.0, 0.5, 0.0], dtype=np.float32)
     keyword, question = coverage(share, 6)
@@ -191,11 +183,6 @@ def test_coverage_is_the_log_share_as_a_keyword_feature_or_a_question_feature() 
     keyword, question = coverage(share, 7)  # a question in prose
     assert keyword.tolist() == [0.0, 0.0, 0.0]
     assert question.tolist() == pytest.approx([0.0, log(0.5), log(0.01)], abs=FLOAT32)
-
-
-def test_a_field_s_share_weighs_each_query_word_held_by_its_weight() -> None:
-    held = np.array([[True, False], [True, True]])  # (term, section): words weighing 1 and 0.5
-    assert weight_share(held, [1.0, 0.5]).tolist() == pytest.approx([1.0, 0.5 / 1.5], rel=FLOAT32)
 
 
 def test_the_phrase_feature_is_the_share_of_pairs_held() -> None:
@@ -219,7 +206,7 @@ def test_the_shipped_weights_name_every_feature_and_nothing_else(tmp_path: Path)
     assert set(load_weights().named()) == set(FEATURES)
     odd = tmp_path / "weights.json"
     odd.write_text(json.dumps({"weights": {"first_stage": 1.0, "shoe_size": 2.0}}), encoding="utf-8")
-    with pytest.raises(ValueError, match=r"missing .*note_part.*unknown \['shoe_size'\]"):
+    with pytest.raises(ValueError, match=r"missing .*keyword_coverage.*unknown \['shoe_size'\]"):
         load_weights(odd)
 
 
@@ -230,35 +217,32 @@ def scores_of(hits: list[Hit]) -> dict[tuple[str, str], float]:
     return {(hit.note, hit.heading): hit.score for hit in hits}
 
 
-# The hand-set factors of before (coverage power 1.5 for keywords, introductions 0.6, no moment 0.8, phrase
-# bonus 1.5), with small weights for the other features so that every one of them counts here.
+# Weights of the hand-set factors of old (coverage power 1.5 for keywords, introductions 0.6, no moment 0.8,
+# phrase bonus 1.5), with the first stage's weight 1.2 rather than 1 so that its weight is seen to count.
 WEIGHTS = Weights.of(
     {
-        "first_stage": 1.0,
-        "note_part": 0.2,
+        "first_stage": 1.2,
         "keyword_coverage": 1.5,
         "question_coverage": 1.0,
         "introduction": log(0.6),
         "no_moment": log(0.8),
-        "heading_share": 0.3,
-        "title_share": 0.4,
         "phrase": log(1.5),
     }
 )
 
 
 def test_a_query_scores_as_the_formula_says(index: SearchIndex) -> None:
-    """ "notes nest": s3 holds "nest" (in its heading too) and only its note's introduction "note" (share
-    (1 + 0.25) / 2); the introduction s2 holds "note" alone (share 1 / 2), is an introduction and has no
-    moment. Both inherit birds.md's score for both words; no section holds the pair, no title a word."""
+    """ "notes nest": s3 holds "nest" and only its note's introduction "note" (share (1 + 0.25) / 2); the
+    introduction s2 holds "note" alone (share 1 / 2), is an introduction and has no moment. Both inherit
+    birds.md's score for both words; no section holds the pair."""
     searcher = Searcher(index, WEIGHTS)
     reading = searcher.read_query("notes nest")
     assert reading.corrections == {} and sorted(reading.terms.values()) == [1.0, 1.0]
     note = bm25(1 / note_norm(12), df=1, n=NOTES) + bm25(3 / note_norm(12), df=1, n=NOTES)
     first = bm25(3.6, df=1, n=SECTIONS) + note
-    nesting = first * ((1 + 0.25) / 2) ** 1.5 * exp(0.2 * note / first + 0.3 * 0.5)
+    nesting = first**1.2 * ((1 + 0.25) / 2) ** 1.5
     first = bm25(1 / body_norm(3), df=1, n=SECTIONS) + note
-    introduction = first * (1 / 2) ** 1.5 * 0.6 * 0.8 * exp(0.2 * note / first)
+    introduction = first**1.2 * (1 / 2) ** 1.5 * 0.6 * 0.8
 
     hits = searcher.search_terms(reading, limit=10)
     assert scores_of(hits) == {
@@ -269,15 +253,14 @@ def test_a_query_scores_as_the_formula_says(index: SearchIndex) -> None:
 
 
 def test_a_section_holding_the_query_s_pair_scores_half_as_much_again(index: SearchIndex) -> None:
-    """ "birds nest": s3 holds both words, side by side ("birds nest in hedges"): share 1, phrase factor 1.5,
-    "nest" in its heading and "bird" in its note's title. s2 holds "bird" (title and body) but not "nest":
-    share 1 / 2, and it is an introduction without a moment."""
+    """ "birds nest": s3 holds both words, side by side ("birds nest in hedges"): share 1, phrase factor 1.5.
+    s2 holds "bird" (title and body) but not "nest": share 1 / 2, and it is an introduction without a moment."""
     searcher = Searcher(index, WEIGHTS)
     note = bm25(3 / note_norm(12), df=1, n=NOTES) + bm25(3 / note_norm(12), df=1, n=NOTES)  # bird, nest
     first = bm25(1 / 1.0 + 1 / body_norm(6), df=2, n=SECTIONS) + bm25(3.6, df=1, n=SECTIONS) + note
-    nesting = first * 1.0 * 1.5 * exp(0.2 * note / first + 0.3 * 0.5 + 0.4 * 0.5)
+    nesting = first**1.2 * 1.0 * 1.5
     first = bm25(1 / 1.0 + 1 / body_norm(3), df=2, n=SECTIONS) + note
-    introduction = first * 0.5**1.5 * 0.6 * 0.8 * exp(0.2 * note / first + 0.4 * 0.5)
+    introduction = first**1.2 * 0.5**1.5 * 0.6 * 0.8
 
     assert searcher.read_query("birds nest").corrections == {}
     assert scores_of(searcher.search("birds nest", limit=10)) == {
@@ -292,7 +275,7 @@ def test_explain_gives_each_hit_s_fields_features_and_parts_adding_up_to_its_sco
     assert [found.hit for found in explained] == searcher.search("birds nest", limit=10)
     nesting = explained[0]
     assert nesting.fields["note"] == pytest.approx(2 * bm25(3 / note_norm(12), df=1, n=NOTES), rel=FLOAT32)
-    assert nesting.features["phrase"] == 1.0 and nesting.features["title_share"] == 0.5
+    assert nesting.features["phrase"] == 1.0 and nesting.features["keyword_coverage"] == 0.0  # holds it all
     assert nesting.weights == WEIGHTS.named()
     assert nesting.parts["phrase"] == pytest.approx(log(1.5), rel=FLOAT32)
     assert exp(sum(nesting.parts.values())) == pytest.approx(nesting.hit.score, abs=ROUNDED)
