@@ -25,20 +25,29 @@ correction searched beside the word as typed, see `bot/engine/spelling.py`):
        over the sections of the notes `within` names, when a search is given a scope (none other ever scores);
        times a `Preference`'s factor for the sections of the notes it names (`preference_factor`), if any;
     2. the best CANDIDATES sections by first(s) go on;
-    3. reranked(s) = first(s) * coverage_factor(held_share(s), number of q)
-                              * introduction_factor(s is its note's introduction) * no_moment_factor(s has no moment)
-         held_share(s)      = Σ_q w_q * (1 if s holds q, INTRODUCTION_HELD if only its note's introduction does,
-                              else 0) / Σ_q w_q
-         coverage_factor    = held_share ** KEYWORD_COVERAGE_POWER for at most KEYWORD_QUERY_TERMS q, else held_share
-         introduction_factor = INTRODUCTION_FACTOR for a note's introduction, else 1
-         no_moment_factor   = NO_MOMENT_FACTOR for a section without a timestamp, else 1
-    4. score(s) = reranked(s) * phrase_factor(pairs held, pairs) for the best PHRASE_CANDIDATES by reranked(s),
-                  reranked(s) for the rest, where
-         phrase_factor = 1 + PHRASE_BONUS * (pairs held) / pairs, over the query's adjacent pairs of distinct terms,
-                         held where they stand side by side in s's heading path or body
+    3. the candidates' features x_f(s), f in FEATURES, and a score from all but the phrase:
+         reranked(s) = combined(x(s), W) = exp(Σ_f W_f x_f(s)), a product of one factor exp(W_f x_f) per feature,
+       with the weights W shipped in ranking_weights.json (WEIGHTS_FILE; bench/learn_ranking.py learns them):
+         first_stage       = ln first(s)
+         keyword_coverage  = ln max(held_share(s), LEAST_SHARE) for at most KEYWORD_QUERY_TERMS q, else 0
+         question_coverage = ln max(held_share(s), LEAST_SHARE) for more q, else 0           (`coverage`)
+         held_share(s)     = Σ_q w_q * (1 if s holds q, INTRODUCTION_HELD if only its note's introduction does,
+                             else 0) / Σ_q w_q
+         introduction      = 1 for a note's introduction, else 0
+         no_moment         = 1 for a section without a timestamp, else 0
+       At weights 1, 1.5, 1, ln 0.6, ln 0.8 (the shipped ones) this is the hand-set formula of before:
+       first(s) * held_share ** 1.5 (keywords) or ** 1 (questions) * 0.6 (introduction) * 0.8 (no moment).
+    4. score(s) = combined(x(s), W) with the phrase feature too, for the best PHRASE_CANDIDATES by reranked(s);
+       reranked(s) for the rest, where
+         phrase = ln(1 + PHRASE_BONUS * (pairs held) / pairs), over the query's adjacent pairs of distinct terms,
+                  held where they stand side by side in s's heading path or body (at weight 1: a section holding
+                  every pair scores 1 + PHRASE_BONUS times as much);
     5. the candidates ordered by score, best first (ties kept in the order of step 3);
     6. de-duplicated: a section repeating one ranked above it (same video and moment, or same heading and video)
        is left out, and the first `limit` are the hits, with score(s) rounded to 4 decimals.
+
+`notesbot search --explain` prints each hit's first-stage fields, features, weights and parts W_f x_f (`contributions`),
+whose sum is ln score(s).
 
 Array pieces compute in float32 as the postings hold their impacts; weights and constants are Python floats,
 which numpy applies in the array's own precision.
@@ -108,6 +117,7 @@ INTRODUCTION_HELD = 0.25  # a query word found only in a section's note introduc
 KEYWORD_QUERY_TERMS = 6
 LEAST_SHARE = 0.01  # the held share's logarithm is taken of at least this (a section holding nothing)
 PHRASE_CANDIDATES = 30  # best sections checked for the query's word pairs (checking costs a scan of their text)
+PHRASE_BONUS = 0.5  # the shape of the phrase feature: holding all of the query's pairs is worth (1 + this) ** weight
 
 # The features of a candidate, in the order of the weights; each is a named piece below. A candidate's
 # score is exp(Σ weight * feature): the hand-set factors of old (coverage power, introduction and
@@ -118,7 +128,7 @@ FEATURES = (
     "question_coverage",  # ln held_share, for a question; 0 for a keyword query
     "introduction",  # 1 for a note's introduction
     "no_moment",  # 1 for a section without a timestamp
-    "phrase",  # the share of the query's adjacent word pairs it holds side by side (the head only)
+    "phrase",  # ln(1 + PHRASE_BONUS * the share of the query's adjacent word pairs it holds side by side)
 )
 WEIGHTS_FILE = Path(__file__).with_name("ranking_weights.json")
 
@@ -179,9 +189,11 @@ def coverage(share: np.ndarray, term_count: int) -> tuple[np.ndarray, np.ndarray
     return (logarithm, zero) if term_count <= KEYWORD_QUERY_TERMS else (zero, logarithm)
 
 
-def pair_share(pairs_held: np.ndarray, pair_count: int) -> np.ndarray:
-    """The share of the query's adjacent word pairs a section holds (0 for a query of one word)."""
-    return pairs_held / pair_count if pair_count else np.zeros_like(pairs_held)
+def phrase(pairs_held: np.ndarray, pair_count: int) -> np.ndarray:
+    """ln(1 + PHRASE_BONUS * the share of the query's adjacent word pairs a section holds): at weight 1, a
+    section holding them all scores 1 + PHRASE_BONUS times as much (0 for a query of one word)."""
+    share = pairs_held / pair_count if pair_count else np.zeros_like(pairs_held)
+    return np.log1p(PHRASE_BONUS * share)
 
 
 def combined(features: np.ndarray, weights: Weights) -> np.ndarray:

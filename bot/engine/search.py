@@ -29,7 +29,7 @@ from bot.engine.scoring import (
     first_stage,
     held_share,
     load_weights,
-    pair_share,
+    phrase,
     preference_factor,
     query_weighted,
 )
@@ -303,7 +303,7 @@ class Searcher:
         pairs = list(dict.fromkeys((a, b) for a, b in itertools.pairwise(sequence) if a != b))
         if not pairs or not len(candidates):
             return np.zeros(len(candidates), dtype=np.float32)
-        return pair_share(self._pairs_held(candidates, pairs), len(pairs))
+        return phrase(self._pairs_held(candidates, pairs), len(pairs))
 
     def _pairs_held(self, candidates: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
         """How many of `pairs` each candidate holds, its terms side by side (float32, for the factor)."""

@@ -27,7 +27,7 @@ from bot.engine.scoring import (
     idf,
     length_norm,
     load_weights,
-    pair_share,
+    phrase,
     saturation,
 )
 from bot.engine.search import Hit, Searcher
@@ -185,10 +185,10 @@ def test_coverage_is_the_log_share_as_a_keyword_feature_or_a_question_feature() 
     assert question.tolist() == pytest.approx([0.0, log(0.5), log(0.01)], abs=FLOAT32)
 
 
-def test_the_phrase_feature_is_the_share_of_pairs_held() -> None:
+def test_the_phrase_feature_grows_with_the_share_of_pairs_held() -> None:
     held = np.array([0, 1, 2], dtype=np.float32)
-    assert pair_share(held, 2).tolist() == pytest.approx([0.0, 0.5, 1.0], rel=FLOAT32)
-    assert pair_share(held, 0).tolist() == [0.0, 0.0, 0.0]  # a query of one word has no pairs
+    assert phrase(held, 2).tolist() == pytest.approx([0.0, log(1.25), log(1.5)], rel=FLOAT32)  # PHRASE_BONUS 0.5
+    assert phrase(held, 0).tolist() == [0.0, 0.0, 0.0]  # a query of one word has no pairs
 
 
 def test_a_score_is_the_product_of_one_factor_per_weighted_feature() -> None:
@@ -226,7 +226,7 @@ WEIGHTS = Weights.of(
         "question_coverage": 1.0,
         "introduction": log(0.6),
         "no_moment": log(0.8),
-        "phrase": log(1.5),
+        "phrase": 1.0,
     }
 )
 
@@ -275,7 +275,7 @@ def test_explain_gives_each_hit_s_fields_features_and_parts_adding_up_to_its_sco
     assert [found.hit for found in explained] == searcher.search("birds nest", limit=10)
     nesting = explained[0]
     assert nesting.fields["note"] == pytest.approx(2 * bm25(3 / note_norm(12), df=1, n=NOTES), rel=FLOAT32)
-    assert nesting.features["phrase"] == 1.0 and nesting.features["keyword_coverage"] == 0.0  # holds it all
+    assert nesting.features["phrase"] == pytest.approx(log(1.5)) and nesting.features["keyword_coverage"] == 0.0
     assert nesting.weights == WEIGHTS.named()
-    assert nesting.parts["phrase"] == pytest.approx(log(1.5), rel=FLOAT32)
+    assert nesting.parts["phrase"] == pytest.approx(log(1.5), rel=FLOAT32)  # all pairs held, weight 1
     assert exp(sum(nesting.parts.values())) == pytest.approx(nesting.hit.score, abs=ROUNDED)
