@@ -5,10 +5,11 @@
 Quality, on each labelled query set (the eval's dev set, to develop on, and its check set, to confirm) and on
 all of them together: section Hit@1, Hit@5, MRR@10 and note Hit@1 per query kind, scored by the eval's own
 score.py, and beside them moment@1 (the first hit links to the labelled section's video within a minute of
-its moment, whichever twin note gives it) and video@1. Speed: cold build, warm start from the cache, query latency p50/p99 (in process, warm) and
-peak memory. Every measurement runs in a process of its own so that peak memories do not mix; the
-anchors index exactly our sections, taken from the built index. Raw figures and every engine's results
-go to --out; the "Search quality" and "Search speed" sections of bench/RESULTS.md are rewritten.
+its moment, whichever twin note gives it) and video@1. Speed: cold build, warm start from the cache, query
+latency p50/p99 (in process, warm) and peak memory. Every measurement runs in a process of its own so that
+peak memories do not mix; the anchors index exactly our sections, taken from the built index. Raw figures
+and every engine's results go to --out; the "Search quality" and "Search speed" sections of bench/RESULTS.md
+are rewritten.
 """
 
 from __future__ import annotations
