@@ -121,7 +121,9 @@ PHRASE_BONUS = 0.5  # the shape of the phrase feature: holding all of the query'
 
 # The features of a candidate, in the order of the weights; each is a named piece below. A candidate's
 # score is exp(Σ weight * feature): the hand-set factors of old (coverage power, introduction and
-# no-moment damping, phrase bonus) are weights of these features, learned (bench/learn_ranking.py).
+# no-moment damping, phrase bonus) are weights of these features, read from WEIGHTS_FILE at start, which
+# bench/learn_ranking.py learns anew from queries made from the vault (bench/RESULTS.md says why the shipped
+# weights are still the hand-set ones).
 FEATURES = (
     "first_stage",  # ln first(s)
     "keyword_coverage",  # ln held_share, for a keyword query; 0 for a question
