@@ -13,7 +13,9 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 from bot.digest.commands import add_digest_arguments, run_digest_cli
 from bot.engine.index_cache import load_vault
+from bot.engine.scoring import KEYWORD_QUERY_TERMS
 from bot.engine.search import Hit, Searcher
+from bot.engine.spelling import QueryTerms
 from bot.engine.timestamps import format_timestamp
 from bot.migrate import add_db_command
 from bot.report import add_report_command
@@ -50,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=5, help="how many hits (default 5)")
     search.add_argument("--json", action="store_true", help="print the hits as JSON")
     search.add_argument("--batch", action="store_true", help="one query a line on stdin, one JSON line out each")
+    search.add_argument(
+        "--explain", action="store_true", help="show the parts of each hit's score: fields, features, weights"
+    )
     search.set_defaults(run=_search)
 
     digest = commands.add_parser("digest", help="post today's topic of the day now (--now), or list the schedules")
@@ -95,6 +100,8 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         print("notesbot search: give a query, or --batch to read queries from stdin", file=sys.stderr)
         return 2
     reading = searcher.read_query(query)
+    if args.explain:
+        return _explain(searcher, reading, args.limit)
     hits, corrections = searcher.search_terms(reading, args.limit), reading.corrections
     if args.json:
         found = {"query": query, "corrections": corrections, "hits": [_hit_json(h) for h in hits]}
@@ -111,9 +118,31 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _explain(searcher: Searcher, reading: QueryTerms, limit: int) -> int:
+    """Each hit with the parts of its score: its first stage's fields, then every feature's value, weight
+    and part of the score's logarithm (`bot/engine/scoring.py`)."""
+    if reading.corrections:
+        print("Read as: " + ", ".join(f"{typed} → {read}" for typed, read in reading.corrections.items()))
+    kind = "keyword" if len(reading.terms) <= KEYWORD_QUERY_TERMS else "question"
+    print(f"{len(reading.terms)} terms: a {kind} query. Weights: {searcher.weights.source}\n")
+    explained = searcher.explain(reading, limit)
+    if not explained:
+        print(f"Nothing found for {reading.query!r}.")
+    for rank, found in enumerate(explained, 1):
+        print(_hit_text(rank, found.hit))
+        section, note = found.fields["section"], found.fields["note"]
+        print(f"   first stage: section {section:.3f} + note {note:.3f} = {section + note:.3f}")
+        print(f"   {'feature':<18}{'value':>9}{'weight':>9}{'part':>9}")
+        for name, value in found.features.items():
+            print(f"   {name:<18}{value:>9.3f}{found.weights[name]:>9.3f}{found.parts[name] + 0.0:>9.3f}")
+        total = sum(found.parts.values())
+        print(f"   {'ln score':<18}{'':>18}{total:>9.3f}  (score e^{total:.3f} = {found.hit.score:.4f})\n")
+    return 0
+
+
 def _hit_json(hit: Hit) -> dict:
     fields = asdict(hit)
-    return {key: fields[key] for key in ("note", "heading", "title", "score", "url", "timestamp")} | {
+    return {key: fields[key] for key in ("note", "heading", "title", "score", "url", "timestamp", "video_id")} | {
         "heading_path": list(hit.heading_path)
     }
 

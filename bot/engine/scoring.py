@@ -25,20 +25,29 @@ correction searched beside the word as typed, see `bot/engine/spelling.py`):
        over the sections of the notes `within` names, when a search is given a scope (none other ever scores);
        times a `Preference`'s factor for the sections of the notes it names (`preference_factor`), if any;
     2. the best CANDIDATES sections by first(s) go on;
-    3. reranked(s) = first(s) * coverage_factor(held_share(s), number of q)
-                              * introduction_factor(s is its note's introduction) * no_moment_factor(s has no moment)
-         held_share(s)      = Σ_q w_q * (1 if s holds q, INTRODUCTION_HELD if only its note's introduction does,
-                              else 0) / Σ_q w_q
-         coverage_factor    = held_share ** KEYWORD_COVERAGE_POWER for at most KEYWORD_QUERY_TERMS q, else held_share
-         introduction_factor = INTRODUCTION_FACTOR for a note's introduction, else 1
-         no_moment_factor   = NO_MOMENT_FACTOR for a section without a timestamp, else 1
-    4. score(s) = reranked(s) * phrase_factor(pairs held, pairs) for the best PHRASE_CANDIDATES by reranked(s),
-                  reranked(s) for the rest, where
-         phrase_factor = 1 + PHRASE_BONUS * (pairs held) / pairs, over the query's adjacent pairs of distinct terms,
-                         held where they stand side by side in s's heading path or body
+    3. the candidates' features x_f(s), f in FEATURES, and a score from all but the phrase:
+         reranked(s) = combined(x(s), W) = exp(Σ_f W_f x_f(s)), a product of one factor exp(W_f x_f) per feature,
+       with the weights W shipped in ranking_weights.json (WEIGHTS_FILE; bench/learn_ranking.py learns them):
+         first_stage       = ln first(s)
+         keyword_coverage  = ln max(held_share(s), LEAST_SHARE) for at most KEYWORD_QUERY_TERMS q, else 0
+         question_coverage = ln max(held_share(s), LEAST_SHARE) for more q, else 0           (`coverage`)
+         held_share(s)     = Σ_q w_q * (1 if s holds q, INTRODUCTION_HELD if only its note's introduction does,
+                             else 0) / Σ_q w_q
+         introduction      = 1 for a note's introduction, else 0
+         no_moment         = 1 for a section without a timestamp, else 0
+       At weights 1, 1.5, 1, ln 0.6, ln 0.8 (the shipped ones) this is the hand-set formula of before:
+       first(s) * held_share ** 1.5 (keywords) or ** 1 (questions) * 0.6 (introduction) * 0.8 (no moment).
+    4. score(s) = combined(x(s), W) with the phrase feature too, for the best PHRASE_CANDIDATES by reranked(s);
+       reranked(s) for the rest, where
+         phrase = ln(1 + PHRASE_BONUS * (pairs held) / pairs), over the query's adjacent pairs of distinct terms,
+                  held where they stand side by side in s's heading path or body (at weight 1: a section holding
+                  every pair scores 1 + PHRASE_BONUS times as much);
     5. the candidates ordered by score, best first (ties kept in the order of step 3);
     6. de-duplicated: a section repeating one ranked above it (same video and moment, or same heading and video)
        is left out, and the first `limit` are the hits, with score(s) rounded to 4 decimals.
+
+`notesbot search --explain` prints each hit's first-stage fields, features, weights and parts W_f x_f (`contributions`),
+whose sum is ln score(s).
 
 Array pieces compute in float32 as the postings hold their impacts; weights and constants are Python floats,
 which numpy applies in the array's own precision.
@@ -46,7 +55,10 @@ which numpy applies in the array's own precision.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -98,19 +110,53 @@ def saturation(tf: np.ndarray) -> np.ndarray:
 NOTE_SHARE = 1.0  # how much of the note's own score each of its sections inherits: a question naming
 # the guest or the topic of a note finds the right section in it
 CANDIDATES = 100  # sections reranked and de-duplicated per query
-INTRODUCTION_FACTOR = 0.6  # the text before the first heading summarises the note: rarely the answer
 INTRODUCTION_HELD = 0.25  # a query word found only in a section's note introduction counts this much
-# The share of query words a section holds scales its score. A short query is keywords, each one a
-# thing the answer is about: a section holding them all should beat a longer one repeating only some,
-# so the share counts more than in proportion. A longer query is a question in prose, whose words the
-# answer need not all hold.
+# A short query is keywords, each one a thing the answer is about; a longer one is a question in prose,
+# whose words the answer need not all hold: the share of the query a section holds is a feature of each
+# kind of its own, so the two can weigh it differently.
 KEYWORD_QUERY_TERMS = 6
-KEYWORD_COVERAGE_POWER = 1.5
-# An answer is a moment of a video: a section that cannot link to one (a channel's list of videos, a
-# note without timestamps) is a weaker answer than one that can.
-NO_MOMENT_FACTOR = 0.8
+LEAST_SHARE = 0.01  # the held share's logarithm is taken of at least this (a section holding nothing)
 PHRASE_CANDIDATES = 30  # best sections checked for the query's word pairs (checking costs a scan of their text)
-PHRASE_BONUS = 0.5  # a section holding all of the query's adjacent word pairs scores this much more
+PHRASE_BONUS = 0.5  # the shape of the phrase feature: holding all of the query's pairs is worth (1 + this) ** weight
+
+# The features of a candidate, in the order of the weights; each is a named piece below. A candidate's
+# score is exp(Σ weight * feature): the hand-set factors of old (coverage power, introduction and
+# no-moment damping, phrase bonus) are weights of these features, read from WEIGHTS_FILE at start, which
+# bench/learn_ranking.py learns anew from queries made from the vault (bench/RESULTS.md says why the shipped
+# weights are still the hand-set ones).
+FEATURES = (
+    "first_stage",  # ln first(s)
+    "keyword_coverage",  # ln held_share, for a keyword query; 0 for a question
+    "question_coverage",  # ln held_share, for a question; 0 for a keyword query
+    "introduction",  # 1 for a note's introduction
+    "no_moment",  # 1 for a section without a timestamp
+    "phrase",  # ln(1 + PHRASE_BONUS * the share of the query's adjacent word pairs it holds side by side)
+)
+WEIGHTS_FILE = Path(__file__).with_name("ranking_weights.json")
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """A weight per feature (FEATURES' order), and where they came from."""
+
+    values: np.ndarray  # float32, one per feature
+    source: str = ""
+
+    @classmethod
+    def of(cls, weights: dict[str, float], source: str = "") -> Weights:
+        missing, unknown = set(FEATURES) - set(weights), set(weights) - set(FEATURES)
+        if missing or unknown:
+            raise ValueError(f"ranking weights: missing {sorted(missing)}, unknown {sorted(unknown)}")
+        return cls(np.array([weights[name] for name in FEATURES], dtype=np.float32), source)
+
+    def named(self) -> dict[str, float]:
+        return {name: float(w) for name, w in zip(FEATURES, self.values, strict=True)}
+
+
+def load_weights(path: Path = WEIGHTS_FILE) -> Weights:
+    """The weights shipped with the code (a small JSON file written by bench/learn_ranking.py)."""
+    shipped = json.loads(path.read_text(encoding="utf-8"))
+    return Weights.of(shipped["weights"], shipped.get("source", str(path)))
 
 
 def query_weighted(impacts: np.ndarray, weight: float) -> np.ndarray:
@@ -137,20 +183,27 @@ def held_share(in_section: np.ndarray, in_introduction: np.ndarray, weights: Seq
     return held / sum(weights)
 
 
-def coverage_factor(share: np.ndarray, term_count: int) -> np.ndarray:
-    """The held share as a factor: more than in proportion for a keyword query (at most
-    KEYWORD_QUERY_TERMS terms), in proportion for a question in prose."""
-    return share**KEYWORD_COVERAGE_POWER if term_count <= KEYWORD_QUERY_TERMS else share
+def coverage(share: np.ndarray, term_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The held share's logarithm as the keyword-query feature (at most KEYWORD_QUERY_TERMS terms) or the
+    question feature, the other 0."""
+    logarithm = np.log(np.maximum(share, LEAST_SHARE))
+    zero = np.zeros_like(logarithm)
+    return (logarithm, zero) if term_count <= KEYWORD_QUERY_TERMS else (zero, logarithm)
 
 
-def introduction_factor(is_introduction: np.ndarray) -> np.ndarray:
-    return np.where(is_introduction, np.float32(INTRODUCTION_FACTOR), np.float32(1.0))
+def phrase(pairs_held: np.ndarray, pair_count: int) -> np.ndarray:
+    """ln(1 + PHRASE_BONUS * the share of the query's adjacent word pairs a section holds): at weight 1, a
+    section holding them all scores 1 + PHRASE_BONUS times as much (0 for a query of one word)."""
+    share = pairs_held / pair_count if pair_count else np.zeros_like(pairs_held)
+    return np.log1p(PHRASE_BONUS * share)
 
 
-def no_moment_factor(has_no_moment: np.ndarray) -> np.ndarray:
-    return np.where(has_no_moment, np.float32(NO_MOMENT_FACTOR), np.float32(1.0))
+def combined(features: np.ndarray, weights: Weights) -> np.ndarray:
+    """Candidates' scores from their (candidate, feature) table: exp(Σ weight * feature), a product of one
+    factor per feature."""
+    return np.exp(features @ weights.values)
 
 
-def phrase_factor(pairs_held: np.ndarray, pair_count: int) -> np.ndarray:
-    """1 plus PHRASE_BONUS times the share of the query's adjacent word pairs a section holds."""
-    return 1 + PHRASE_BONUS * pairs_held / pair_count
+def contributions(features: np.ndarray, weights: Weights) -> np.ndarray:
+    """Each feature's part of each candidate's log score: what `--explain` shows."""
+    return features * weights.values

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -22,13 +22,16 @@ from bot.engine.parsing import video_url
 from bot.engine.scope import NoteSets, Preference, Scope
 from bot.engine.scoring import (
     CANDIDATES,
+    FEATURES,
     PHRASE_CANDIDATES,
-    coverage_factor,
+    Weights,
+    combined,
+    contributions,
+    coverage,
     first_stage,
     held_share,
-    introduction_factor,
-    no_moment_factor,
-    phrase_factor,
+    load_weights,
+    phrase,
     preference_factor,
     query_weighted,
 )
@@ -64,6 +67,18 @@ class Hit:
         """The heading's id on the note's published page (github-slugger, repeats numbered); "" for an
         introduction."""
         return heading_ids(self.page_headings)[-1] if self.page_headings else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """A hit and the parts of its score: the first stage's fields, each feature, and each feature's part of
+    the score's logarithm (its weight times its value; the parts add up to ln score)."""
+
+    hit: Hit
+    fields: dict[str, float]  # "section" (its own BM25F) and "note" (its note's BM25), as the query weighs them
+    features: dict[str, float]  # FEATURES, by name
+    weights: dict[str, float]
+    parts: dict[str, float]  # weight * feature, by name
 
 
 def section_hit(index: SearchIndex, section: int, score: float = 0.0) -> Hit:
@@ -117,25 +132,45 @@ def _matched(postings: list[np.ndarray], scores: np.ndarray, in_scope: np.ndarra
     return merged[first]
 
 
-def _best(sections: np.ndarray, scores: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The `count` best-scoring of some sections (all of them if fewer), in no particular order, with their
-    scores."""
-    count = min(count, len(sections))
-    best = np.argpartition(scores, len(scores) - count)[len(scores) - count :]
-    return sections[best], scores[best]
+def _best(scores: np.ndarray, count: int) -> np.ndarray:
+    """Where the `count` best scores are (all of them if fewer), in no particular order."""
+    count = min(count, len(scores))
+    return np.argpartition(scores, len(scores) - count)[len(scores) - count :]
 
 
-def _ranked(sections: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Best first; equal scores keep their order."""
-    order = np.argsort(-scores, kind="stable")
-    return sections[order], scores[order]
+def _best_first(scores: np.ndarray) -> np.ndarray:
+    """The order of `scores`, best first; equal scores keep their order."""
+    return np.argsort(-scores, kind="stable")
+
+
+SHIPPED_WEIGHTS = load_weights()  # read once, at start
+FIRST_STAGE, KEYWORD_COVERAGE, QUESTION_COVERAGE, INTRODUCTION, NO_MOMENT, PHRASE = range(len(FEATURES))
+
+
+@dataclass(slots=True)
+class Ranked:
+    """A query's candidates and what ranked them, row by row, best first once ranked."""
+
+    sections: np.ndarray
+    section_scores: np.ndarray  # own BM25F, as the query weighs its terms
+    note_scores: np.ndarray  # the note's BM25
+    first: np.ndarray  # the first stage's score
+    features: np.ndarray = field(default_factory=lambda: np.zeros((0, len(FEATURES)), dtype=np.float32))
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+    def order_by(self, scores: np.ndarray) -> None:
+        order = _best_first(scores)
+        self.sections, self.section_scores = self.sections[order], self.section_scores[order]
+        self.note_scores, self.first = self.note_scores[order], self.first[order]
+        self.features, self.scores = self.features[order], scores[order]
 
 
 class Searcher:
     """Ranks the sections of one index. Pure: the index is data, nothing else is touched."""
 
-    def __init__(self, index: SearchIndex) -> None:
+    def __init__(self, index: SearchIndex, weights: Weights | None = None) -> None:
         self.index = index
+        self.weights = weights if weights is not None else SHIPPED_WEIGHTS
         self.reader = QueryReader(index)
         self._headings_folded = [normalize(h) for h in index.section_headings]
         self._intro_of_note = _introductions(index)
@@ -165,26 +200,62 @@ class Searcher:
         """`search` for a query already read, for callers that also show how it was read (or read it with
         the context of an earlier one: `QueryTerms.with_context`). The steps are those of the formula in
         `bot/engine/scoring.py`."""
-        if not query_terms.terms or limit <= 0:
+        ranked = self.rank(query_terms, within, prefer) if limit > 0 else None
+        if ranked is None:
             return []
+        return [
+            section_hit(self.index, int(ranked.sections[at]), float(ranked.scores[at]))
+            for at in self._distinct(ranked, limit)
+        ]
+
+    def explain(self, query_terms: QueryTerms, limit: int = 5, within: Notes | None = None) -> list[Explained]:
+        """`search_terms`' hits with the parts of their scores."""
+        ranked = self.rank(query_terms, within) if limit > 0 else None
+        if ranked is None:
+            return []
+        weights = self.weights.named()
+        explained = []
+        for at in self._distinct(ranked, limit):
+            hit = section_hit(self.index, int(ranked.sections[at]), float(ranked.scores[at]))
+            fields = {"section": float(ranked.section_scores[at]), "note": float(ranked.note_scores[at])}
+            features = dict(zip(FEATURES, ranked.features[at].tolist(), strict=True))
+            parts = dict(zip(FEATURES, contributions(ranked.features[at], self.weights).tolist(), strict=True))
+            explained.append(Explained(hit, fields, features, weights, parts))
+        return explained
+
+    def rank(
+        self,
+        query_terms: QueryTerms,
+        within: Notes | None = None,
+        prefer: Preference | None = None,
+        phrase_candidates: int = PHRASE_CANDIDATES,
+    ) -> Ranked | None:
+        """The candidates of a query, best first, with their features and scores (steps 1 to 5 of the
+        formula; None when no section holds a query word). `phrase_candidates` is how many of the best are
+        checked for the query's word pairs (bench/learn_ranking.py checks them all)."""
+        if not query_terms.terms:
+            return None
         # 1. first-stage scores of the sections holding a query term (in scope), preferred notes' raised
-        matched, first = self._first_stage(query_terms.terms, None if within is None else self._sections_of(within))
+        in_scope = None if within is None else self._sections_of(within)
+        matched, section_scores, note_scores = self._first_stage(query_terms.terms, in_scope)
+        if not len(matched):
+            return None
+        first = first_stage(section_scores, note_scores)
         if prefer is not None:
             first = first * preference_factor(self._sections_of(prefer.notes)[matched], prefer.factor)
-        if not len(matched):
-            return []
         # 2. the best CANDIDATES of them
-        candidates, first = _best(matched, first, CANDIDATES)
-        # 3. rerank factors (then best first: the next step takes the head)
-        candidates, scores = _ranked(candidates, first * self._rerank_factors(candidates, query_terms.terms))
-        # 4. phrase bonus on the head
-        head = slice(0, PHRASE_CANDIDATES)
-        scores[head] *= self._phrase_factors(candidates[head], query_terms.sequence)
+        best = _best(first, CANDIDATES)
+        ranked = Ranked(matched[best], section_scores[best], note_scores[best], first[best])
+        # 3. their features, and scores from all but the phrase (then best first: the next step takes the head)
+        ranked.features = self._features(ranked, query_terms.terms)
+        ranked.order_by(combined(ranked.features, self.weights))
+        # 4. the phrase feature of the head, and its scores again
+        head = slice(0, phrase_candidates)
+        ranked.features[head, PHRASE] = self._phrase_shares(ranked.sections[head], query_terms.sequence)
+        ranked.scores[head] = combined(ranked.features[head], self.weights)
         # 5. order
-        candidates, scores = _ranked(candidates, scores)
-        # 6. de-duplicate
-        by_section = dict(zip(candidates.tolist(), scores.tolist(), strict=True))
-        return [section_hit(self.index, i, by_section[i]) for i in self._distinct(candidates, limit)]
+        ranked.order_by(ranked.scores)
+        return ranked
 
     def _sections_of(self, notes: Notes) -> np.ndarray:
         """Which sections belong to `notes`, as a boolean array over section ids (a scope's is kept for the
@@ -204,9 +275,9 @@ class Searcher:
 
     def _first_stage(
         self, term_weights: dict[int, float], in_scope: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The sections holding a query term (of those `in_scope`, when given), and their first-stage scores:
-        own BM25F plus a share of their note's BM25, each a sum of the query terms' posting lists."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The sections holding a query term (of those `in_scope`, when given), and the two parts of their
+        first-stage scores: own BM25F and their note's BM25, each a sum of the query terms' posting lists."""
         index = self.index
         sections = np.zeros(index.section_count, dtype=np.float32)
         notes = np.zeros(index.note_count, dtype=np.float32)
@@ -218,20 +289,23 @@ class Searcher:
             docs, impacts = index.note_postings.of(term_id)
             notes[docs] += query_weighted(impacts, weight)
         matched = _matched(postings, sections, in_scope)
-        return matched, first_stage(sections[matched], notes[index.section_note[matched]])
+        return matched, sections[matched], notes[index.section_note[matched]]
 
-    def _rerank_factors(self, candidates: np.ndarray, term_weights: dict[int, float]) -> np.ndarray:
-        """How much of the query the candidates hold (a word only their note's introduction holds counts in
-        part), whether each is a note's introduction, and whether it links to a moment, as one factor each."""
-        count = len(candidates)
-        intros = self._intro_of_note[self.index.section_note[candidates]]
-        found = self._held(list(term_weights), np.concatenate((candidates, intros)))  # both in one lookup
-        share = held_share(found[:, :count], found[:, count:] & (intros >= 0), list(term_weights.values()))
-        return (
-            coverage_factor(share, len(term_weights))
-            * introduction_factor(self.index.section_levels[candidates] == 0)
-            * no_moment_factor(self.index.section_first_ts[candidates] < 0)
-        )
+    def _features(self, ranked: Ranked, term_weights: dict[int, float]) -> np.ndarray:
+        """The (candidate, feature) table of FEATURES, the phrase's column left 0 (step 4 fills the head's):
+        how much of the query the candidates hold (a word only their note's introduction holds counts in
+        part), whether each is a note's introduction, and whether it links to a moment."""
+        candidates, index = ranked.sections, self.index
+        count, term_ids, weights = len(candidates), list(term_weights), list(term_weights.values())
+        intros = self._intro_of_note[index.section_note[candidates]]
+        found = self._held(term_ids, np.concatenate((candidates, intros)))  # both in one lookup
+        share = held_share(found[:, :count], found[:, count:] & (intros >= 0), weights)
+        features = np.zeros((count, len(FEATURES)), dtype=np.float32)
+        features[:, FIRST_STAGE] = np.log(ranked.first)
+        features[:, KEYWORD_COVERAGE], features[:, QUESTION_COVERAGE] = coverage(share, len(term_ids))
+        features[:, INTRODUCTION] = index.section_levels[candidates] == 0
+        features[:, NO_MOMENT] = index.section_first_ts[candidates] < 0
+        return features
 
     def _held(self, term_ids: list[int], sections: np.ndarray) -> np.ndarray:
         """Which of `sections` hold each term, as a (term, section) table."""
@@ -242,13 +316,12 @@ class Searcher:
                 found[row] = _holds(docs, sections)
         return found
 
-    def _phrase_factors(self, candidates: np.ndarray, sequence: tuple[int, ...]) -> np.ndarray:
-        """The phrase factor of each candidate: how many of the query's adjacent word pairs stand next to
-        each other in it, as in the query."""
+    def _phrase_shares(self, candidates: np.ndarray, sequence: tuple[int, ...]) -> np.ndarray:
+        """The share of the query's adjacent word pairs each candidate holds, side by side as in the query."""
         pairs = list(dict.fromkeys((a, b) for a, b in itertools.pairwise(sequence) if a != b))
         if not pairs or not len(candidates):
-            return np.ones(len(candidates), dtype=np.float32)
-        return phrase_factor(self._pairs_held(candidates, pairs), len(pairs))
+            return np.zeros(len(candidates), dtype=np.float32)
+        return phrase(self._pairs_held(candidates, pairs), len(pairs))
 
     def _pairs_held(self, candidates: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
         """How many of `pairs` each candidate holds, its terms side by side (float32, for the factor)."""
@@ -277,12 +350,12 @@ class Searcher:
         headings = dict.fromkeys(self.index.section_headings[i] for _, _, i in found if self.index.section_headings[i])
         return list(headings)[:limit]
 
-    def _distinct(self, ranked: np.ndarray, limit: int) -> list[int]:
-        """The first `limit` sections that do not repeat one ranked above them: same video and moment, or
-        same heading and video (several notes on one video say much the same)."""
+    def _distinct(self, ranked: Ranked, limit: int) -> list[int]:
+        """Where the first `limit` sections are that do not repeat one ranked above them: same video and
+        moment, or same heading and video (several notes on one video say much the same)."""
         seen: set[tuple] = set()
         kept: list[int] = []
-        for i in ranked.tolist():
+        for at, i in enumerate(ranked.sections.tolist()):
             if len(kept) == limit:
                 break
             note = self.index.section_note[i]
@@ -293,5 +366,5 @@ class Searcher:
             if keys & seen:
                 continue
             seen |= keys
-            kept.append(int(i))
+            kept.append(at)
         return kept

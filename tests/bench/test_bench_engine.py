@@ -32,17 +32,33 @@ def load_bench():
     return module
 
 
+def load_score():
+    spec = importlib.util.spec_from_file_location("eval_score", SCORE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 def queries_file(tmp_path: Path) -> Path:
-    path = tmp_path / "queries.jsonl"
+    path = tmp_path / "queries-dev.jsonl"
     rows = [{"id": f"t{i}", "note": SEED[0], **q} for i, q in enumerate(QUERIES)]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return path
 
 
+@pytest.fixture
+def second_set(tmp_path: Path) -> Path:
+    """A second labelled set: one query whose labelled section is a twin note's, at the same moment."""
+    path = tmp_path / "queries-check.jsonl"
+    row = {"id": "c0", "note": "fireship/history_of_linux.md", "heading": "", "kind": "keyword", "query": "x"}
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    return path
+
+
 @pytest.mark.skipif(not SCORE.exists(), reason=f"the eval's score.py is not at {SCORE}")
 def test_a_run_on_the_bundled_vault_scores_every_engine_and_rewrites_only_its_sections(
-    tmp_path: Path, queries_file: Path
+    tmp_path: Path, queries_file: Path, second_set: Path
 ) -> None:
     results_md = tmp_path / "RESULTS.md"
     results_md.write_text(
@@ -57,6 +73,8 @@ def test_a_run_on_the_bundled_vault_scores_every_engine_and_rewrites_only_its_se
         str(REPO / "notes"),
         "--queries",
         str(queries_file),
+        "--queries",
+        str(second_set),
         "--score",
         str(SCORE),
         "--out",
@@ -70,15 +88,20 @@ def test_a_run_on_the_bundled_vault_scores_every_engine_and_rewrites_only_its_se
     assert run.returncode == 0, run.stderr
 
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    quality = summary["quality"]
+    assert list(summary["quality"]) == ["dev", "check", "both"]
+    quality = summary["quality"]["dev"]
     for engine in ("notesbot", "bm25s", "tantivy"):
         assert quality[engine]["all"]["n"] == len(QUERIES)
         assert quality[engine]["keyword"]["section_hit@1"] == 1.0, f"{engine} misses plain keyword queries"
+        assert quality[engine]["keyword"]["moment@1"] == quality[engine]["keyword"]["video@1"] == 1.0
+        assert summary["quality"]["both"][engine]["all"]["n"] == len(QUERIES) + 1
         figures = summary["figures"][engine]
-        assert figures["timed_queries"] == len(QUERIES)
+        assert figures["timed_queries"] == len(QUERIES) + 1
         assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
         assert figures["peak_mb"] > 0
-    assert quality["cli"] == quality["notesbot"], "the command line must rank as the engine does in process"
+    for name in ("dev", "check", "both"):
+        engines = summary["quality"][name]
+        assert engines["cli"] == engines["notesbot"], "the command line must rank as the engine does in process"
     assert summary["figures"]["build"]["sections"] == summary["figures"]["export"]["sections"] > 0
     assert summary["figures"]["notesbot"]["warm_start_s"] > 0
 
@@ -86,7 +109,9 @@ def test_a_run_on_the_bundled_vault_scores_every_engine_and_rewrites_only_its_se
     assert "stale figures" not in document
     assert "## Slack latency\n\nanother engineer's" in document
     assert document.count("## Search quality") == document.count("## Search speed") == 1
-    assert "| keyword (2) | section Hit@1 | 1.000 | 1.000 | 1.000 |" in document
+    assert "| kind | metric | dev (4): notesbot | dev (4): bm25s | dev (4): tantivy | check (1): notesbot |" in document
+    assert "| keyword | section Hit@1 | 1.000 | 1.000 | 1.000 |" in document
+    assert "| typo | moment@1 | 1.000 |" in document
     assert "| query p50, ms |" in document and "bench/engine.py --corpus" in document
 
 
@@ -111,15 +136,51 @@ def tiny_sections(bench):
         headings=["", "Computer Vision", "Bread"],
         heading_fields=["", "Computer Vision", "Baking Bread"],
         texts=["An overview.", "Cameras let robots see: vision models.", "Flour, water (and salt)."],
+        videos=["robotvideo1", "robotvideo1", None],
+        moments=[None, 120, None],
     )
+
+
+def test_a_first_hit_plays_the_moment_on_the_labelled_video_within_a_minute_of_it() -> None:
+    bench, score = load_bench(), load_score()
+    label = {"note": "a.md", "heading": "Vision", "video": "robotvideo1", "timestamp": 120}
+
+    def hit(note: str, video: str | None, timestamp: int | None, heading: str = "Seeing") -> dict:
+        return {"note": note, "heading": heading, "video_id": video, "timestamp": timestamp}
+
+    assert bench.plays_the_moment(hit("twin.md", "robotvideo1", 180), label, score)  # a twin note, 60 s on
+    assert bench.plays_the_moment(hit("twin.md", "robotvideo1", 60), label, score)
+    assert not bench.plays_the_moment(hit("twin.md", "robotvideo1", 181), label, score)
+    assert not bench.plays_the_moment(hit("twin.md", "robotvideo1", None), label, score)
+    assert not bench.plays_the_moment(hit("other.md", "othervideo1", 120), label, score)
+    assert bench.plays_the_video(hit("twin.md", "robotvideo1", None), label, score)
+    assert not bench.plays_the_video(hit("other.md", "othervideo1", 120), label, score)
+
+
+def test_a_labelled_section_without_a_moment_is_played_only_by_itself() -> None:
+    bench, score = load_bench(), load_score()
+    label = {"note": "a.md", "heading": "Vision", "video": "robotvideo1", "timestamp": None}
+    itself = {"note": "a.md", "heading": "*Vision*", "video_id": "robotvideo1", "timestamp": None}
+    assert bench.plays_the_moment(itself, label, score)  # headings compared as score.py compares them
+    assert not bench.plays_the_moment(itself | {"heading": "Seeing"}, label, score)
+
+
+def test_labels_are_found_as_the_first_section_of_their_note_with_their_heading() -> None:
+    bench, score = load_bench(), load_score()
+    queries = [
+        {"note": "a.md", "heading": "computer  VISION", "kind": "keyword", "query": "q"},
+        {"note": "gone.md", "heading": "Bread", "kind": "keyword", "query": "q"},
+    ]
+    labels = bench.label_moments(tiny_sections(bench), queries, score)
+    assert [(label["video"], label["timestamp"]) for label in labels] == [("robotvideo1", 120), (None, None)]
 
 
 def test_the_tantivy_anchor_reads_any_query_as_plain_text(tmp_path: Path) -> None:
     bench = load_bench()
     search = bench.tantivy_search(tiny_sections(bench), tmp_path / "index")
 
-    assert search('vision: "robots?')[0] == ("a.md", "Computer Vision")
-    assert search("(salt) AND") == [("b.md", "Bread")]
+    assert search('vision: "robots?')[0] == bench.Found("a.md", "Computer Vision", "robotvideo1", 120)
+    assert [(hit.note, hit.heading) for hit in search("(salt) AND")] == [("b.md", "Bread")]
     for query_syntax in ("OR", "AND NOT", "title:", "[x TO", "~2 ^3 *"):
         assert isinstance(search(query_syntax), list)
 
@@ -128,7 +189,7 @@ def test_the_bm25s_anchor_returns_no_padding_for_words_it_does_not_know(tmp_path
     bench = load_bench()
     search = bench.bm25s_search(tiny_sections(bench), tmp_path)
 
-    assert search("baking bread")[0] == ("b.md", "Bread")
+    assert search("baking bread")[0] == bench.Found("b.md", "Bread", None, None)
     assert search("the of and") == []
     assert search("zeppelin") == []
 

@@ -42,10 +42,36 @@ def test_search_says_how_misspelt_words_were_read(tmp_path: Path) -> None:
     assert as_json["corrections"] == {"computr": "computer", "vison": "vision"}
 
 
+def test_search_explain_shows_each_hit_s_fields_features_weights_and_parts(tmp_path: Path) -> None:
+    result = notesbot("search", "--explain", "--limit", "2", "computr vison", cache=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("Read as: computr → computer, vison → vision\n2 terms: a keyword query. Weights: ")
+    hits = out.split("\n1. ", 1)[1].split("\n2. ")
+    assert len(hits) == 2 and hits[0].startswith("Applications of deep learning — Computer Vision and Robotics")
+    first = hits[0].splitlines()
+    stage = next(line for line in first if "first stage:" in line).split()
+    section, note, total = float(stage[3]), float(stage[6]), float(stage[8])
+    assert abs(section + note - total) < 0.002
+    table = [line.split() for line in first if line.startswith("   ") and len(line.split()) == 4]
+    assert table[0] == ["feature", "value", "weight", "part"]
+    rows = {name: numbers for name, *numbers in table[1:]}
+    assert set(rows) == {"first_stage", "keyword_coverage", "question_coverage", "introduction", "no_moment", "phrase"}
+    assert all(abs(float(value) * float(weight) - float(part)) < 0.002 for value, weight, part in rows.values())
+    summed = next(line for line in first if line.lstrip().startswith("ln score")).split()[2]
+    assert abs(sum(float(part) for _, _, part in rows.values()) - float(summed)) < 0.005
+
+
 def test_batch_answers_one_json_line_per_query_line(tmp_path: Path) -> None:
     result = notesbot(
-        "search", "--batch", "--notes", str(VAULT), "--limit", "3",
-        stdin="occlusion pedestrians\n\nsourdough starter\n", cache=tmp_path,
+        "search",
+        "--batch",
+        "--notes",
+        str(VAULT),
+        "--limit",
+        "3",
+        stdin="occlusion pedestrians\n\nsourdough starter\n",
+        cache=tmp_path,
     )
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["query"] for line in lines] == ["occlusion pedestrians", "", "sourdough starter"]

@@ -20,6 +20,7 @@ from bot.engine.youtube import VideoLink
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 CORPUS = SHARED / "corpus" / "tubegraph"
 QUERIES = SHARED / "eval" / "queries-dev.jsonl"
+WEIGHTS = Path(__file__).resolve().parents[2] / "bot" / "engine" / "ranking_weights.json"
 
 pytestmark = [
     pytest.mark.slow,
@@ -36,7 +37,11 @@ def notesbot(cache: Path, *args: str, stdin: str | None = None) -> subprocess.Co
     env = os.environ | {"NOTESBOT_CACHE_DIR": str(cache), "DATABASE_URL": f"sqlite:///{cache / 'bot.sqlite3'}"}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args, "--notes", str(CORPUS)],
-        input=stdin, capture_output=True, text=True, env=env, timeout=1200,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1200,
     )
 
 
@@ -70,6 +75,33 @@ def test_dev_queries_rank_the_labelled_section_near_the_top(cache: Path) -> None
     assert table["all"]["section_hit@1"] >= 0.6
     assert table["all"]["section_hit@5"] >= 0.8
     assert table["typo"]["section_hit@1"] >= 0.55
+
+
+def test_the_shipped_weights_reproduce_their_benchmark_figures(cache: Path) -> None:
+    """The figures bench/engine.py measured for the weights in bot/engine/ranking_weights.json, on both query
+    sets, through the command line: a change to the weights or the ranking that is not benchmarked fails here."""
+    recorded = json.loads(WEIGHTS.read_text(encoding="utf-8")).get("benchmark")
+    assert recorded, f"{WEIGHTS} records no benchmark figures: run bench/engine.py and record them"
+    score = _score_module()
+    for name, figures in recorded.items():
+        queries = _read_jsonl(SHARED / "eval" / f"queries-{name}.jsonl")
+        result = notesbot(
+            cache, "search", "--batch", "--limit", "10", stdin="".join(q["query"] + "\n" for q in queries)
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        table = score.score(queries, [json.loads(line) for line in result.stdout.splitlines()])
+        assert {kind: {key: table[kind][key] for key in row} for kind, row in figures.items()} == figures, name
+
+
+def _score_module():
+    spec = importlib.util.spec_from_file_location("score", SHARED / "eval" / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def test_digest_dry_run_picks_a_topic_worth_reading_from_the_whole_vault(cache: Path) -> None:

@@ -7,7 +7,9 @@ The expected values are written as arithmetic on the vault's counts and the cons
 
 from __future__ import annotations
 
-from math import log
+import json
+from math import exp, log
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,14 +17,17 @@ import pytest
 from bot.engine.index import SearchIndex
 from bot.engine.index_cache import load_vault
 from bot.engine.scoring import (
-    coverage_factor,
+    FEATURES,
+    Weights,
+    combined,
+    contributions,
+    coverage,
     first_stage,
     held_share,
     idf,
-    introduction_factor,
     length_norm,
-    no_moment_factor,
-    phrase_factor,
+    load_weights,
+    phrase,
     saturation,
 )
 from bot.engine.search import Hit, Searcher
@@ -124,20 +129,20 @@ def test_saturation_is_half_way_at_k1_and_approaches_one() -> None:
 
 
 def test_a_heading_word_counts_twice_a_body_word(index: SearchIndex) -> None:
-    """"nest" in s3: once in its heading (weight 2, heading norm 1), twice in its 6-word body."""
+    """ "nest" in s3: once in its heading (weight 2, heading norm 1), twice in its 6-word body."""
     tf = 2 * 1 / 1.0 + 1 * 2 / body_norm(6)
     assert tf == pytest.approx(3.6)
     assert section_impact(index, "nest", 3) == pytest.approx(bm25(tf, df=1, n=SECTIONS), rel=FLOAT32)
 
 
 def test_a_word_in_heading_and_body_adds_both_fields(index: SearchIndex) -> None:
-    """"pollen" in s0: heading (2 / 1.0) plus its 5-word body (1 / norm)."""
+    """ "pollen" in s0: heading (2 / 1.0) plus its 5-word body (1 / norm)."""
     tf = 2 / 1.0 + 1 / body_norm(5)
     assert section_impact(index, "pollen", 0) == pytest.approx(bm25(tf, df=1, n=SECTIONS), rel=FLOAT32)
 
 
 def test_a_title_word_counts_for_every_section_of_its_note(index: SearchIndex) -> None:
-    """"bee" is in the title of bees.md, so in s0 (and its body) and s1 (title only); s3 has it in its body."""
+    """ "bee" is in the title of bees.md, so in s0 (and its body) and s1 (title only); s3 has it in its body."""
     assert section_impact(index, "bee", 1) == pytest.approx(bm25(1 / 1.0, df=3, n=SECTIONS), rel=FLOAT32)
     assert section_impact(index, "bee", 0) == pytest.approx(bm25(1 / 1.0 + 1 / body_norm(5), 3, SECTIONS), rel=FLOAT32)
     assert section_impact(index, "bee", 3) == pytest.approx(bm25(1 / body_norm(6), df=3, n=SECTIONS), rel=FLOAT32)
@@ -170,20 +175,39 @@ def test_a_word_only_the_note_introduction_holds_counts_a_quarter() -> None:
     assert share.tolist() == pytest.approx([1.0, (1 + 0.25 * 0.5) / 1.5], rel=FLOAT32)
 
 
-def test_a_keyword_query_asks_for_all_its_words_more_than_in_proportion() -> None:
-    share = np.array([1.0, 0.5], dtype=np.float32)
-    assert coverage_factor(share, 6).tolist() == pytest.approx([1.0, 0.5**1.5], rel=FLOAT32)
-    assert coverage_factor(share, 7).tolist() == pytest.approx([1.0, 0.5], rel=FLOAT32)  # a question in prose
+def test_coverage_is_the_log_share_as_a_keyword_feature_or_a_question_feature() -> None:
+    share = np.array([1.0, 0.5, 0.0], dtype=np.float32)
+    keyword, question = coverage(share, 6)
+    assert keyword.tolist() == pytest.approx([0.0, log(0.5), log(0.01)], abs=FLOAT32)  # nothing held: LEAST_SHARE
+    assert question.tolist() == [0.0, 0.0, 0.0]
+    keyword, question = coverage(share, 7)  # a question in prose
+    assert keyword.tolist() == [0.0, 0.0, 0.0]
+    assert question.tolist() == pytest.approx([0.0, log(0.5), log(0.01)], abs=FLOAT32)
 
 
-def test_introductions_and_sections_without_a_moment_are_damped() -> None:
-    assert introduction_factor(np.array([True, False])).tolist() == pytest.approx([0.6, 1.0], rel=FLOAT32)
-    assert no_moment_factor(np.array([True, False])).tolist() == pytest.approx([0.8, 1.0], rel=FLOAT32)
-
-
-def test_the_phrase_bonus_grows_with_the_share_of_pairs_held() -> None:
+def test_the_phrase_feature_grows_with_the_share_of_pairs_held() -> None:
     held = np.array([0, 1, 2], dtype=np.float32)
-    assert phrase_factor(held, 2).tolist() == pytest.approx([1.0, 1.25, 1.5], rel=FLOAT32)
+    assert phrase(held, 2).tolist() == pytest.approx([0.0, log(1.25), log(1.5)], rel=FLOAT32)  # PHRASE_BONUS 0.5
+    assert phrase(held, 0).tolist() == [0.0, 0.0, 0.0]  # a query of one word has no pairs
+
+
+def test_a_score_is_the_product_of_one_factor_per_weighted_feature() -> None:
+    weights = Weights(np.arange(1, len(FEATURES) + 1, dtype=np.float32) / 10)
+    features = np.zeros((2, len(FEATURES)), dtype=np.float32)
+    features[0, 0], features[1, 0], features[1, -1] = log(3.0), log(2.0), 0.5
+    last = len(FEATURES) / 10
+    assert combined(features, weights).tolist() == pytest.approx([3.0**0.1, 2.0**0.1 * np.exp(last * 0.5)], rel=1e-5)
+    assert contributions(features, weights)[1].tolist() == pytest.approx(
+        [0.1 * log(2.0), *[0.0] * (len(FEATURES) - 2), last * 0.5], abs=1e-6
+    )
+
+
+def test_the_shipped_weights_name_every_feature_and_nothing_else(tmp_path: Path) -> None:
+    assert set(load_weights().named()) == set(FEATURES)
+    odd = tmp_path / "weights.json"
+    odd.write_text(json.dumps({"weights": {"first_stage": 1.0, "shoe_size": 2.0}}), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"missing .*keyword_coverage.*unknown \['shoe_size'\]"):
+        load_weights(odd)
 
 
 # --- the final score ------------------------------------------------------------------------------
@@ -193,16 +217,32 @@ def scores_of(hits: list[Hit]) -> dict[tuple[str, str], float]:
     return {(hit.note, hit.heading): hit.score for hit in hits}
 
 
+# Weights of the hand-set factors of old (coverage power 1.5 for keywords, introductions 0.6, no moment 0.8,
+# phrase bonus 1.5), with the first stage's weight 1.2 rather than 1 so that its weight is seen to count.
+WEIGHTS = Weights.of(
+    {
+        "first_stage": 1.2,
+        "keyword_coverage": 1.5,
+        "question_coverage": 1.0,
+        "introduction": log(0.6),
+        "no_moment": log(0.8),
+        "phrase": 1.0,
+    }
+)
+
+
 def test_a_query_scores_as_the_formula_says(index: SearchIndex) -> None:
     """ "notes nest": s3 holds "nest" and only its note's introduction "note" (share (1 + 0.25) / 2); the
     introduction s2 holds "note" alone (share 1 / 2), is an introduction and has no moment. Both inherit
     birds.md's score for both words; no section holds the pair."""
-    searcher = Searcher(index)
+    searcher = Searcher(index, WEIGHTS)
     reading = searcher.read_query("notes nest")
     assert reading.corrections == {} and sorted(reading.terms.values()) == [1.0, 1.0]
-    note_share = bm25(1 / note_norm(12), df=1, n=NOTES) + bm25(3 / note_norm(12), df=1, n=NOTES)
-    nesting = (bm25(3.6, df=1, n=SECTIONS) + note_share) * ((1 + 0.25) / 2) ** 1.5
-    introduction = (bm25(1 / body_norm(3), df=1, n=SECTIONS) + note_share) * (1 / 2) ** 1.5 * 0.6 * 0.8
+    note = bm25(1 / note_norm(12), df=1, n=NOTES) + bm25(3 / note_norm(12), df=1, n=NOTES)
+    first = bm25(3.6, df=1, n=SECTIONS) + note
+    nesting = first**1.2 * ((1 + 0.25) / 2) ** 1.5
+    first = bm25(1 / body_norm(3), df=1, n=SECTIONS) + note
+    introduction = first**1.2 * (1 / 2) ** 1.5 * 0.6 * 0.8
 
     hits = searcher.search_terms(reading, limit=10)
     assert scores_of(hits) == {
@@ -215,15 +255,27 @@ def test_a_query_scores_as_the_formula_says(index: SearchIndex) -> None:
 def test_a_section_holding_the_query_s_pair_scores_half_as_much_again(index: SearchIndex) -> None:
     """ "birds nest": s3 holds both words, side by side ("birds nest in hedges"): share 1, phrase factor 1.5.
     s2 holds "bird" (title and body) but not "nest": share 1 / 2, and it is an introduction without a moment."""
-    searcher = Searcher(index)
-    note_share = bm25(3 / note_norm(12), df=1, n=NOTES) + bm25(3 / note_norm(12), df=1, n=NOTES)  # bird, nest
-    bird_in_nesting = bm25(1 / 1.0 + 1 / body_norm(6), df=2, n=SECTIONS)
-    nesting = (bird_in_nesting + bm25(3.6, df=1, n=SECTIONS) + note_share) * 1.0 * 1.5
-    bird_in_introduction = bm25(1 / 1.0 + 1 / body_norm(3), df=2, n=SECTIONS)
-    introduction = (bird_in_introduction + note_share) * 0.5**1.5 * 0.6 * 0.8
+    searcher = Searcher(index, WEIGHTS)
+    note = bm25(3 / note_norm(12), df=1, n=NOTES) + bm25(3 / note_norm(12), df=1, n=NOTES)  # bird, nest
+    first = bm25(1 / 1.0 + 1 / body_norm(6), df=2, n=SECTIONS) + bm25(3.6, df=1, n=SECTIONS) + note
+    nesting = first**1.2 * 1.0 * 1.5
+    first = bm25(1 / 1.0 + 1 / body_norm(3), df=2, n=SECTIONS) + note
+    introduction = first**1.2 * 0.5**1.5 * 0.6 * 0.8
 
     assert searcher.read_query("birds nest").corrections == {}
     assert scores_of(searcher.search("birds nest", limit=10)) == {
         ("birds.md", "Nesting"): pytest.approx(nesting, abs=ROUNDED),
         ("birds.md", ""): pytest.approx(introduction, abs=ROUNDED),
     }
+
+
+def test_explain_gives_each_hit_s_fields_features_and_parts_adding_up_to_its_score(index: SearchIndex) -> None:
+    searcher = Searcher(index, WEIGHTS)
+    explained = searcher.explain(searcher.read_query("birds nest"), limit=10)
+    assert [found.hit for found in explained] == searcher.search("birds nest", limit=10)
+    nesting = explained[0]
+    assert nesting.fields["note"] == pytest.approx(2 * bm25(3 / note_norm(12), df=1, n=NOTES), rel=FLOAT32)
+    assert nesting.features["phrase"] == pytest.approx(log(1.5)) and nesting.features["keyword_coverage"] == 0.0
+    assert nesting.weights == WEIGHTS.named()
+    assert nesting.parts["phrase"] == pytest.approx(log(1.5), rel=FLOAT32)  # all pairs held, weight 1
+    assert exp(sum(nesting.parts.values())) == pytest.approx(nesting.hit.score, abs=ROUNDED)
