@@ -64,6 +64,19 @@ class Replica:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def terminate(self) -> None:
+        """As Docker, systemd or Kubernetes stop it: SIGTERM (then wait for it with `exit_code`)."""
+        self.process.send_signal(signal.SIGTERM)
+
+    def exit_code(self, timeout: float = 60) -> int:
+        """The process's exit status once it ended (negative: the signal that ended it); fails with the log's tail."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"replica {self.name} still running after {timeout:.0f} s:\n{self.log()[-3000:]}"
+            ) from None
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

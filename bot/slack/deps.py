@@ -1,8 +1,11 @@
 """What the Slack listeners are given: the searcher, the shared database, the clock, the answer pool, digest hooks.
 
-Every listener acknowledges first (Bolt acknowledges events by itself) and hands the slow work (search,
-then one post) to the answer pool through `ListenerDeps.later`, so that a burst of requests is
-acknowledged at once. Tests hand in fakes: a fixed searcher, a fresh database, a simulated clock.
+Every listener acknowledges (Bolt acknowledges events by itself) and hands the slow work (search, then one post)
+to the answer pool through `ListenerDeps.later(work, deps, body, client)`, so that a burst of requests is
+acknowledged at once. With `durable` (bot.slack.durable: what `notesbot serve` runs), the work is first recorded
+in the shared database, so that a crash or a restart loses no acknowledged question: each piece of deferred work is
+a module-level `work(deps, body, client)` registered with `@deferred("name")`. Tests hand in fakes: a fixed
+searcher, a fresh database, a simulated clock.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.engine.search import Hit, Searcher
 from bot.slack.delivery import Reply
+from bot.slack.durable import DurableAnswers, name_of
 
 log = logging.getLogger("notesbot.slack")
 
@@ -47,10 +52,16 @@ class ListenerDeps:
     answer_pool: Executor
     digest_command: DigestCommand | None = None  # without it, `/notes digest ...` is searched like any query
     today_topic: TodayTopic | None = None  # without it, App Home shows no topic
+    durable: DurableAnswers | None = None  # without it, deferred work is not recorded (lost if the process stops)
 
-    def later(self, work: Callable[..., None], *args: Any) -> None:
-        """Run `work(*args)` on the answer pool; an exception it lets through is logged, not lost."""
-        self.answer_pool.submit(work, *args).add_done_callback(_log_failure)
+    def later(self, work: Callable[..., None], deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
+        """Run `work(deps, body, client)` on the answer pool, recorded first when `durable`; an exception it lets
+        through is logged, not lost. `work` must be registered with `@deferred` (TypeError otherwise)."""
+        name_of(work)
+        if self.durable is not None:
+            self.durable.submit(work, deps, body, client)
+        else:
+            self.answer_pool.submit(work, deps, body, client).add_done_callback(_log_failure)
 
 
 def _log_failure(future: Future) -> None:

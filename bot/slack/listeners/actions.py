@@ -1,8 +1,7 @@
 """The buttons of a `/notes` answer: Share to channel, Next match, Dismiss, and 👍 / 👎.
 
-Each is acknowledged at once. Share, next and dismiss are then worked out on the answer pool and
-answered through the payload's `response_url`; a rating is recorded (bot.slack.feedback) and thanked
-privately.
+Each is acknowledged at once, then worked out on the answer pool and answered through the payload's
+`response_url`; a rating is recorded (bot.slack.feedback) and thanked privately.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from slack_sdk import WebClient
 from bot.slack.answers import private_answer, shown_hits
 from bot.slack.delivery import apology_on_failure, post_to_response_url, private_reply
 from bot.slack.deps import ListenerDeps
+from bot.slack.durable import deferred
 from bot.slack.feedback import rated_hit, record_feedback
 from bot.slack.messages import (
     DISMISS_ACTION,
@@ -48,18 +48,19 @@ def register(app: App, deps: ListenerDeps) -> None:
         deps.later(next_match, deps, body, client)
 
     @app.action(DISMISS_ACTION)
-    def dismiss_button(ack: Ack, body: dict[str, Any]) -> None:
+    def dismiss_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        deps.later(dismiss, body)
+        deps.later(dismiss, deps, body, client)
 
-    def rating_button(ack: Ack, body: dict[str, Any], respond: Callable[..., Any]) -> None:
+    def rating_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        rate(deps, body, respond)
+        deps.later(rate, deps, body, client)
 
     app.action(HELPFUL_ACTION)(rating_button)
     app.action(UNHELPFUL_ACTION)(rating_button)
 
 
+@deferred("share_button")
 def share(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Post the match in the channel, saying who shared it, and delete the private answer."""
     reply = private_reply(body.get("response_url"), client, action_context(body))
@@ -78,6 +79,7 @@ def share(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
             reply(apology_message())
 
 
+@deferred("next_button")
 def next_match(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Replace the answer with the query's next hit (after the last, the first again)."""
     reply = private_reply(body.get("response_url"), client, action_context(body))
@@ -86,13 +88,15 @@ def next_match(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> N
         reply(private_answer(deps.searcher_source(), query, position + 1) | {"replace_original": True})
 
 
-def dismiss(body: dict[str, Any]) -> None:
+@deferred("dismiss_button")
+def dismiss(_deps: ListenerDeps, body: dict[str, Any], _client: WebClient) -> None:
     """Delete the private answer."""
     if not post_to_response_url(body.get("response_url"), {"delete_original": True}):
         log.warning("could not dismiss a result message")
 
 
-def rate(deps: ListenerDeps, body: dict[str, Any], respond: Callable[..., Any]) -> None:
+@deferred("rating_button")
+def rate(deps: ListenerDeps, body: dict[str, Any], _client: WebClient) -> None:
     """Record a 👍 or 👎 against the section the answer showed, and thank the user privately."""
     action = pressed(body)
     try:
@@ -105,4 +109,5 @@ def rate(deps: ListenerDeps, body: dict[str, Any], respond: Callable[..., Any]) 
     user = body.get("user") or {}
     team = (body.get("team") or {}).get("id") or user.get("team_id")
     if record_feedback(deps.engine, deps.clock(), team, user.get("id"), query, hit, helpful):
-        respond(**feedback_thanks_message(helpful), response_type="ephemeral", replace_original=False)
+        thanks = feedback_thanks_message(helpful) | {"response_type": "ephemeral", "replace_original": False}
+        post_to_response_url(body.get("response_url"), thanks)

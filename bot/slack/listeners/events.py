@@ -2,7 +2,8 @@
 
 Bolt acknowledges events by itself; the listeners hand them on to the answer pool. Slack re-delivers
 an event it thinks was not acknowledged, possibly to another process of the bot, and in Socket Mode
-without retry headers: each `event_id` is claimed once in the shared database before it is answered.
+without retry headers: `deps.later` records each event's work under its `event_id` in the shared database
+(bot.slack.durable), and a re-delivery that finds it recorded is not answered again.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.engine.search import Hit
 from bot.slack.answers import conversation_answer
 from bot.slack.delivery import POST_OPTIONS, apology_on_failure, call
 from bot.slack.deps import ListenerDeps
+from bot.slack.durable import deferred
 from bot.slack.messages import Message, apology_message, home_view
 from bot.slack.payloads import from_a_bot
-from bot.storage import claim_event
 
 log = logging.getLogger("notesbot.slack")
 
@@ -30,51 +30,53 @@ ASKING_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
 def register(app: App, deps: ListenerDeps) -> None:
     @app.event("app_mention")
-    def mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        deps.later(answer_mention, deps, event, body, client)
+    def mention(body: dict[str, Any], client: WebClient) -> None:
+        deps.later(answer_mention, deps, body, client)
 
     @app.event("message")
-    def message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        deps.later(answer_direct_message, deps, event, body, client)
+    def message(body: dict[str, Any], client: WebClient) -> None:
+        deps.later(answer_direct_message, deps, body, client)
 
     @app.event("app_home_opened")
-    def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        deps.later(publish_home, deps, event, body, client)
+    def home_opened(body: dict[str, Any], client: WebClient) -> None:
+        deps.later(publish_home, deps, body, client)
 
     if app.installation_store is not None:  # OAuth mode: an uninstall deletes the workspace's tokens
         app.enable_token_revocation_listeners()
 
 
-def answer_mention(deps: ListenerDeps, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+@deferred("app_mention")
+def answer_mention(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Answer in the thread of the mention (or of the message it replies to)."""
-    if from_a_bot(event) or not first_delivery(deps, body):
+    event = body["event"]
+    if from_a_bot(event):
         return
     thread_ts = event.get("thread_ts") or event.get("ts")
     answer_in_conversation(deps, client, event, thread_ts)
 
 
-def answer_direct_message(deps: ListenerDeps, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+@deferred("direct_message")
+def answer_direct_message(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Answer a person's direct message to the bot; other messages the bot sees are not its to answer."""
-    if event.get("channel_type") != "im" or event.get("subtype") not in ASKING_SUBTYPES:
-        return
-    if from_a_bot(event) or not first_delivery(deps, body):
+    event = body["event"]
+    if event.get("channel_type") != "im" or event.get("subtype") not in ASKING_SUBTYPES or from_a_bot(event):
         return
     # In a DM the answer follows the question, in its thread only if the question was in one.
     answer_in_conversation(deps, client, event, event.get("thread_ts"))
 
 
-def publish_home(deps: ListenerDeps, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+@deferred("app_home_opened")
+def publish_home(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Publish App Home: what the bot does, how to ask, the vault's size and today's topic."""
-    if event.get("tab", "home") != "home" or not first_delivery(deps, body):
+    event = body["event"]
+    if event.get("tab", "home") != "home":
         return
     index = deps.searcher_source().index
     view = home_view(index.note_count, index.section_count, _today_topic(deps))
     call(client.views_publish, user_id=event["user"], view=view)
 
 
-def answer_in_conversation(
-    deps: ListenerDeps, client: WebClient, event: dict[str, Any], thread_ts: str | None
-) -> None:
+def answer_in_conversation(deps: ListenerDeps, client: WebClient, event: dict[str, Any], thread_ts: str | None) -> None:
     """Post the answer to the event's text in its channel; if that fails, apologise to the asker alone."""
     channel, user = event.get("channel"), event.get("user")
 
@@ -86,19 +88,6 @@ def answer_in_conversation(
         message = conversation_answer(deps.searcher_source(), event.get("text") or "")
         if not call(client.chat_postMessage, channel=channel, thread_ts=thread_ts, **message, **POST_OPTIONS):
             apologise(apology_message())
-
-
-def first_delivery(deps: ListenerDeps, body: dict[str, Any]) -> bool:
-    """Claim the event's id; False if another delivery (or process) already has it."""
-    event_id = body.get("event_id")
-    if not event_id:
-        return True
-    try:
-        return claim_event(deps.engine, event_id, deps.clock())
-    except SQLAlchemyError as error:
-        # Better a rare double answer than silence while the database is away.
-        log.error("could not record event %s as handled: %s", event_id, error.__class__.__name__)
-        return True
 
 
 def _today_topic(deps: ListenerDeps) -> Hit | None:

@@ -1,0 +1,191 @@
+"""The SQL of pending answers: an acknowledged question recorded, its post attempted, done; heartbeats; claims.
+
+A row's life (`status`): `pending` from the ack until a post that would show twice is attempted, then `posting`
+until the work is done (`done`); back to `pending` only when that post is known to have failed. A row is changed by
+its `owner` only (compare and swap on owner and status), so that two processes never both post it. Rows whose owner
+stopped heartbeating are claimed by another process (`pending`), settled as `unknown` (`posting`: the post may
+have arrived, so it is not repeated), or `expired` past their time. The same statements run on SQLite and
+PostgreSQL (bot.storage); on PostgreSQL, claims skip the rows another process is claiming (FOR UPDATE SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Engine, delete, or_, select, update
+
+from bot.storage import answer_workers, dialect_insert, pending_answers
+
+rows = pending_answers.c
+
+
+class Status(StrEnum):
+    PENDING = "pending"  # nothing that would show twice was posted yet (or it is known to have failed)
+    POSTING = "posting"  # a post was attempted: it arrived, or may have
+    DONE = "done"
+    UNKNOWN = "unknown"  # its owner died after attempting a post: counted as posted, never repeated
+    EXPIRED = "expired"  # not answered in time (response_url lives 30 minutes)
+    DROPPED = "dropped"  # cannot be run here: its work is not registered, or its workspace has no installation
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    id: int
+    work: str
+    body: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A row given up on by `settle_orphans`, for the log."""
+
+    id: int
+    work: str
+    status: Status
+    attempts: int
+
+
+def record(
+    engine: Engine, work: str, body: dict[str, Any], event_id: str | None, owner: str, now: datetime, expires: datetime
+) -> int | None:
+    """Record the question; its row id, or None when this event was recorded before (a re-delivery)."""
+    statement = (
+        dialect_insert(engine, pending_answers)
+        .values(
+            work=work,
+            event_id=event_id[:64] if event_id else None,
+            body=json.dumps(body, separators=(",", ":")),
+            status=Status.PENDING,
+            owner=owner,
+            taken_at=now,
+            expires_at=expires,
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=["work", "event_id"])
+        .returning(rows.id)  # a row back only when this insert happened
+    )
+    with engine.begin() as connection:
+        return connection.execute(statement).scalar()
+
+
+def mark_posting(engine: Engine, answer_id: int, owner: str) -> bool:
+    """Note that a post is about to be attempted; False when the row is no longer this owner's to post."""
+    statement = (
+        update(pending_answers)
+        .where(rows.id == answer_id, rows.owner == owner, rows.status == Status.PENDING)
+        .values(status=Status.POSTING, attempts=rows.attempts + 1)
+    )
+    with engine.begin() as connection:
+        return connection.execute(statement).rowcount == 1
+
+
+def mark_post_failed(engine: Engine, answer_id: int, owner: str) -> bool:
+    """The attempted post is known not to have arrived: answering again after a crash will not show it twice."""
+    return _move(engine, answer_id, owner, Status.POSTING, Status.PENDING)
+
+
+def finish(engine: Engine, answer_id: int, owner: str, status: Status, now: datetime) -> bool:
+    """End the row (`done`, or `dropped`); False when it was no longer this owner's."""
+    statement = (
+        update(pending_answers)
+        .where(rows.id == answer_id, rows.owner == owner, rows.status.in_([Status.PENDING, Status.POSTING]))
+        .values(status=status, finished_at=now)
+    )
+    with engine.begin() as connection:
+        return connection.execute(statement).rowcount == 1
+
+
+def _move(engine: Engine, answer_id: int, owner: str, before: Status, after: Status) -> bool:
+    statement = (
+        update(pending_answers)
+        .where(rows.id == answer_id, rows.owner == owner, rows.status == before)
+        .values(status=after)
+    )
+    with engine.begin() as connection:
+        return connection.execute(statement).rowcount == 1
+
+
+# --- Processes ---------------------------------------------------------------------------------------------------
+
+
+def heartbeat(engine: Engine, worker: str, now: datetime) -> None:
+    """Stamp `worker` alive (registering it the first time)."""
+    statement = dialect_insert(engine, answer_workers).values(worker_id=worker, started_at=now, heartbeat_at=now)
+    statement = statement.on_conflict_do_update(index_elements=["worker_id"], set_={"heartbeat_at": now})
+    with engine.begin() as connection:
+        connection.execute(statement)
+
+
+def retire(engine: Engine, worker: str) -> int:
+    """A worker stopping: its pending rows are released for any process to take at once, and it is forgotten.
+    The number of rows released."""
+    with engine.begin() as connection:
+        released = connection.execute(
+            update(pending_answers).where(rows.owner == worker, rows.status == Status.PENDING).values(owner=None)
+        ).rowcount
+        connection.execute(delete(answer_workers).where(answer_workers.c.worker_id == worker))
+    return released
+
+
+# --- Claims ------------------------------------------------------------------------------------------------------
+
+
+def claim_orphans(
+    engine: Engine, worker: str, now: datetime, stale: timedelta, dead_after: timedelta, limit: int
+) -> list[Pending]:
+    """Take up to `limit` pending rows that no live process holds: released ones, and those held for longer than
+    `stale` by an owner whose last heartbeat is older than `dead_after`. Each row goes to one claimer."""
+    orphaned = or_(rows.owner.is_(None), (rows.taken_at < now - stale) & rows.owner.not_in(_alive(now, dead_after)))
+    candidates = (
+        select(rows.id)
+        .where(rows.status == Status.PENDING, rows.expires_at > now, orphaned)
+        .order_by(rows.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL: rows another claimer is taking are skipped, not waited for
+    )
+    with engine.begin() as connection:
+        ids = connection.execute(candidates).scalars().all()
+        if not ids:
+            return []
+        claimed = connection.execute(
+            update(pending_answers)
+            .where(rows.id.in_(ids), rows.status == Status.PENDING)
+            .values(owner=worker, taken_at=now)
+            .returning(rows.id, rows.work, rows.body, rows.attempts)
+        ).all()
+    return sorted((Pending(r.id, r.work, json.loads(r.body), r.attempts) for r in claimed), key=lambda p: p.id)
+
+
+def settle_orphans(engine: Engine, now: datetime, dead_after: timedelta) -> list[Settled]:
+    """Give up on what cannot be answered safely: rows whose dead owner had attempted a post (`unknown`: it may
+    have arrived) and rows past their time (`expired`). What was settled, for the log."""
+    dead_posting = (rows.status == Status.POSTING) & rows.owner.not_in(_alive(now, dead_after))
+    too_late = rows.status.in_([Status.PENDING, Status.POSTING]) & (rows.expires_at <= now)
+    settled: list[Settled] = []
+    with engine.begin() as connection:
+        for where, status in ((too_late, Status.EXPIRED), (dead_posting, Status.UNKNOWN)):
+            changed = connection.execute(
+                update(pending_answers)
+                .where(where)
+                .values(status=status, finished_at=now)
+                .returning(rows.id, rows.work, rows.attempts)
+            ).all()
+            settled += [Settled(r.id, r.work, status, r.attempts) for r in changed]
+    return settled
+
+
+def forget(engine: Engine, before: datetime) -> None:
+    """Delete rows finished before `before` (an event's row must outlive Slack's last retry) and workers silent
+    since then."""
+    with engine.begin() as connection:
+        connection.execute(delete(pending_answers).where(rows.finished_at < before))
+        connection.execute(delete(answer_workers).where(answer_workers.c.heartbeat_at < before))
+
+
+def _alive(now: datetime, dead_after: timedelta) -> Any:
+    return select(answer_workers.c.worker_id).where(answer_workers.c.heartbeat_at > now - dead_after)
