@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from slack_bolt import App
 from slack_bolt.request.internals import extract_enterprise_id, extract_is_enterprise_install, extract_team_id
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -236,14 +236,19 @@ class DurableAnswers:
     # --- recovery ---
 
     def start(self, deps: Any, client_for: ClientFor) -> DurableAnswers:
-        """Heartbeat from now on, and answer (with `deps` and the workspace's client) what stopped processes left."""
+        """Heartbeat from now on, and every second answer what stopped processes left (`replay_with`)."""
         pending.heartbeat(self.engine, self.worker, self.clock())  # before any question of ours is recorded
-        self._replay = (deps, client_for)
-        self._claiming.set()
+        self.replay_with(deps, client_for)
         self._thread = threading.Thread(target=self._watch, name="notesbot-answers", daemon=True)
         self._thread.start()
         log.info("answering as %s; questions left by stopped processes are answered here too", self.worker)
         return self
+
+    def replay_with(self, deps: Any, client_for: ClientFor) -> None:
+        """Let `recover_once` answer what stopped processes left, with `deps` and the client of each question's
+        workspace."""
+        self._replay = (deps, client_for)
+        self._claiming.set()
 
     def _watch(self) -> None:
         while not self._stopping.wait(HEARTBEAT_SECONDS):
@@ -314,12 +319,12 @@ def storable(body: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if key != "token"}
 
 
-def workspace_clients(app: App) -> ClientFor:
-    """The Web API client for a stored payload: the app's own (one workspace), or one with the bot token installed
-    in the payload's workspace (OAuth mode); LookupError when that workspace has none (uninstalled since)."""
-    store = app.installation_store
+def workspace_clients(client: WebClient, store: InstallationStore | None) -> ClientFor:
+    """The Web API client for a stored payload: the app's `client` (one workspace), or one with the bot token
+    installed in the payload's workspace (OAuth mode, `store`); LookupError when that workspace has none (it
+    uninstalled the app since)."""
     if store is None:
-        return lambda _body: app.client
+        return lambda _body: client
 
     def client_for(body: dict[str, Any]) -> WebClient:
         enterprise_id, team_id = extract_enterprise_id(body), extract_team_id(body)
@@ -330,7 +335,7 @@ def workspace_clients(app: App) -> ClientFor:
         )
         if bot is None or not bot.bot_token:
             raise LookupError(f"no installation of the app in workspace {team_id or enterprise_id}")
-        return watched_copy(app.client, bot.bot_token)
+        return watched_copy(client, bot.bot_token)
 
     return client_for
 

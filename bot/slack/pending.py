@@ -140,10 +140,14 @@ def claim_orphans(
 ) -> list[Pending]:
     """Take up to `limit` pending rows that no live process holds: released ones, and those held for longer than
     `stale` by an owner whose last heartbeat is older than `dead_after`. Each row goes to one claimer."""
-    orphaned = or_(rows.owner.is_(None), (rows.taken_at < now - stale) & rows.owner.not_in(_alive(now, dead_after)))
+    orphaned = (
+        rows.status == Status.PENDING,
+        rows.expires_at > now,
+        or_(rows.owner.is_(None), (rows.taken_at < now - stale) & rows.owner.not_in(_alive(now, dead_after))),
+    )
     candidates = (
         select(rows.id)
-        .where(rows.status == Status.PENDING, rows.expires_at > now, orphaned)
+        .where(*orphaned)
         .order_by(rows.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL: rows another claimer is taking are skipped, not waited for
@@ -152,9 +156,9 @@ def claim_orphans(
         ids = connection.execute(candidates).scalars().all()
         if not ids:
             return []
-        claimed = connection.execute(
+        claimed = connection.execute(  # still orphaned: SQLite has no row locks, the claim is compare and swap
             update(pending_answers)
-            .where(rows.id.in_(ids), rows.status == Status.PENDING)
+            .where(rows.id.in_(ids), *orphaned)
             .values(owner=worker, taken_at=now)
             .returning(rows.id, rows.work, rows.body, rows.attempts)
         ).all()

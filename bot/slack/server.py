@@ -87,7 +87,7 @@ def build_bolt_app(
     app = create_app(settings, client, deps, ops.oauth_settings)
     ops.prepare(app)
     if recover:
-        answers.start(deps, workspace_clients(app))
+        answers.start(deps, workspace_clients(app.client, app.installation_store))
     return app
 
 
