@@ -18,7 +18,9 @@
   chat.postMessage returns a fresh ``ts``, chat.postEphemeral a ``message_ts``, anything else ``ok``;
 - can be told to fail: ``fake.fail_next(2, status=429, retry_after=0)`` (or ``status=500``, or
   ``error="channel_not_found"``: an ``ok: false`` answer, or a 400 on a response_url), optionally only
-  for one ``method`` (a Web API method name or ``"response_url"``).
+  for one ``method`` (a Web API method name or ``"response_url"``);
+- can be told to answer slowly, as Slack does across the internet: ``fake.slow_down("response_url", 0.25)``
+  (the call is recorded when it is answered, even if the caller has gone meanwhile).
 
 Calls arrive asynchronously (the bot answers after acknowledging), so tests wait with
 ``fake.wait_for("chat.postMessage")`` rather than sleeping. The ``fake_slack`` fixture in
@@ -31,6 +33,7 @@ import contextlib
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -91,6 +94,7 @@ class FakeSlack:
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
         self._failures: list[_Failure] = []
+        self._delays: dict[str, float] = {}
         self._ts = itertools.count(1)
         self._responses = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -148,6 +152,10 @@ class FakeSlack:
         with self._lock:
             self._failures += [_Failure(method, status, retry_after, error) for _ in range(times)]
 
+    def slow_down(self, method: str, seconds: float) -> None:
+        """Answer each call to `method` (a Web API method or "response_url") `seconds` late."""
+        self._delays[method] = seconds
+
     # --- reading what happened ---
 
     def calls_to(self, method: str | None = None, *, answered_ok: bool = False) -> list[Call]:
@@ -172,6 +180,7 @@ class FakeSlack:
     # --- serving (called from the server's threads) ---
 
     def _answer(self, kind: str, method: str, path: str, body: dict, headers: dict) -> tuple[int, dict, Any]:
+        time.sleep(self._delays.get(method, 0.0))  # a round trip to Slack, outside the lock: calls overlap
         with self._lock:
             status, extra_headers, payload = self._decide(kind, method, body, headers)
             self.calls.append(Call(kind, method, path, body, headers, status))

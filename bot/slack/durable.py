@@ -344,7 +344,7 @@ def _log_settled(settled: pending.Settled) -> None:
     if settled.status is Status.UNKNOWN:
         log.warning(
             "answer %d (%s): its process stopped after attempting a post; not posted again, since it may have "
-            "arrived (a response_url post has no idempotency key)",
+            "arrived (a post to Slack has no idempotency key)",
             settled.id,
             settled.work,
         )
