@@ -32,14 +32,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 metadata = MetaData()
 
 # Every acknowledged question until it is answered (bot.slack.durable; its SQL in bot.slack.pending): recorded before
-# the ack, replayed by any process once its owner stops heartbeating. A row with an `event_id` is also that event's
-# claim: a re-delivery of the event (same id, another envelope, another process) finds it and is not answered again.
+# the ack, replayed by any process once its owner stops heartbeating. A row is also its delivery's claim: a second
+# delivery (an event re-delivered by Slack, a request re-sent by a proxy; any process) finds it and is not answered.
 pending_answers = Table(
     "pending_answers",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("work", String(128), nullable=False),  # the name the deferred work is registered under
-    Column("event_id", String(64)),  # Events API deliveries only
+    Column("delivery_id", String(128)),  # Slack's id of what it sent: an event's event_id, else the trigger_id
     Column("body", Text, nullable=False),  # the payload Bolt received, as JSON
     Column("status", String(16), nullable=False),  # pending, posting, done, unknown, expired, dropped
     Column("owner", String(128)),  # the process answering it; NULL once released for anyone to take
@@ -47,7 +47,7 @@ pending_answers = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),  # posts attempted (the ones that would show twice)
     Column("finished_at", DateTime(timezone=True)),
-    UniqueConstraint("work", "event_id", name="uq_pending_answers_event"),
+    UniqueConstraint("work", "delivery_id", name="uq_pending_answers_delivery"),
 )
 Index("ix_pending_answers_status_taken", pending_answers.c.status, pending_answers.c.taken_at)
 

@@ -5,8 +5,9 @@ work is a module-level function `work(deps, body, client)` registered once under
 `@deferred("name")`, so that the stored (name, body) can be run again by any process. `DurableAnswers.submit`
 records it in the shared database (bot.slack.pending) before the listener returns, and the Bolt app sends the ack
 only after its listener has returned (`process_before_response`, bot.slack.app): an acknowledged question is on disk.
-For an event, the record is also its claim: a re-delivery (same event_id, another envelope, another process) finds
-it and is not answered again.
+The record is also its delivery's claim, under Slack's id for it (an event's event_id; a command's or a button's
+trigger_id): a second delivery (an event Slack re-delivers under a new envelope, a request a proxy re-sends to
+another replica, in any process) finds it and is not answered again.
 
 The work then runs on the answer pool, under a post watch (bot.slack.post_watch): before a post that would show twice
 the row is marked `posting` (compare and swap on its owner: a row another process took over is not posted), after a
@@ -178,18 +179,18 @@ class DurableAnswers:
     def submit(self, work: Callable[..., None], deps: Any, body: dict[str, Any], client: WebClient) -> None:
         """Record `work` for `body`, then run it on the pool; a re-delivered event already recorded is dropped."""
         name = name_of(work)
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        delivery_id = delivery_of(body)
         now = self.clock()
         try:
             answer_id = pending.record(
-                self.engine, name, storable(body), event_id, self.worker, now, now + ANSWER_WINDOW
+                self.engine, name, storable(body), delivery_id, self.worker, now, now + ANSWER_WINDOW
             )
         except SQLAlchemyError as error:  # the answer matters more than its record
             log.error("could not record %s (%s): answering it without a record", name, type(error).__name__)
             self._run_later(None, work, deps, body, client)
             return
         if answer_id is None:
-            log.info("event %s was recorded before (a re-delivery): %s not run again", event_id, name)
+            log.info("%s was recorded before (a second delivery): %s not run again", delivery_id, name)
             return
         self._run_later(_Job(answer_id, name), work, deps, body, client)
 
@@ -312,6 +313,14 @@ class DurableAnswers:
             return
         if released:
             log.warning("%d question(s) not answered in time here, left for another process to answer", released)
+
+
+def delivery_of(body: dict[str, Any]) -> str | None:
+    """Slack's id of a delivery, the same on every delivery of it: an event's event_id; a command's or an
+    interaction's trigger_id (unique to each use of it)."""
+    if body.get("type") == "event_callback":
+        return body.get("event_id")
+    return body.get("trigger_id")
 
 
 def storable(body: dict[str, Any]) -> dict[str, Any]:

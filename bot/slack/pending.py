@@ -51,14 +51,20 @@ class Settled:
 
 
 def record(
-    engine: Engine, work: str, body: dict[str, Any], event_id: str | None, owner: str, now: datetime, expires: datetime
+    engine: Engine,
+    work: str,
+    body: dict[str, Any],
+    delivery_id: str | None,
+    owner: str,
+    now: datetime,
+    expires: datetime,
 ) -> int | None:
-    """Record the question; its row id, or None when this event was recorded before (a re-delivery)."""
+    """Record the question; its row id, or None when this delivery was recorded before (for the same work)."""
     statement = (
         dialect_insert(engine, pending_answers)
         .values(
             work=work,
-            event_id=event_id[:64] if event_id else None,
+            delivery_id=delivery_id[:128] if delivery_id else None,
             body=json.dumps(body, separators=(",", ":")),
             status=Status.PENDING,
             owner=owner,
@@ -66,7 +72,7 @@ def record(
             expires_at=expires,
             attempts=0,
         )
-        .on_conflict_do_nothing(index_elements=["work", "event_id"])
+        .on_conflict_do_nothing(index_elements=["work", "delivery_id"])
         .returning(rows.id)  # a row back only when this insert happened
     )
     with engine.begin() as connection:

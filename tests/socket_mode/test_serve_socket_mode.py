@@ -187,7 +187,7 @@ def test_a_redelivered_event_is_acked_again_and_answered_once(
     in_thread = [c for c in fake.calls_to("chat.postMessage") if c.body.get("thread_ts") == event["ts"]]
     assert len(in_thread) == 1
     with sqlite3.connect(folder / "bot.sqlite3") as database:
-        rows = database.execute("SELECT status FROM pending_answers WHERE event_id = 'Ev0SOCKETAGAIN'").fetchall()
+        rows = database.execute("SELECT status FROM pending_answers WHERE delivery_id = 'Ev0SOCKETAGAIN'").fetchall()
     assert rows == [("done",)]
 
 

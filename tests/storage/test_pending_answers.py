@@ -20,8 +20,8 @@ LATER = NOW + timedelta(seconds=30)  # past both: the owner's last heartbeat (at
 WINDOW = timedelta(minutes=30)
 
 
-def record(engine: Engine, owner: str = "A", event_id: str | None = None, work: str = "slash_command") -> int | None:
-    return pending.record(engine, work, {"text": "computer vision"}, event_id, owner, NOW, NOW + WINDOW)
+def record(engine: Engine, owner: str = "A", delivery: str | None = None, work: str = "slash_command") -> int | None:
+    return pending.record(engine, work, {"text": "computer vision"}, delivery, owner, NOW, NOW + WINDOW)
 
 
 def status_of(engine: Engine, answer_id: int) -> tuple[str, str | None, int]:
@@ -37,20 +37,20 @@ def claim(engine: Engine, worker: str, now: datetime = LATER) -> list[int]:
 # ---- recording -------------------------------------------------------------------------------------------------
 
 
-def test_an_event_is_recorded_once_and_its_redelivery_finds_it(engine: Engine) -> None:
-    first = record(engine, event_id="Ev1")
+def test_a_delivery_is_recorded_once_and_a_second_delivery_finds_it(engine: Engine) -> None:
+    first = record(engine, delivery="Ev1")
     assert first is not None
-    assert record(engine, owner="B", event_id="Ev1") is None  # another process, another envelope: the same event
-    assert record(engine, event_id="Ev1", work="app_mention") is not None  # another work of the same event
+    assert record(engine, owner="B", delivery="Ev1") is None  # another process, another envelope: the same event
+    assert record(engine, delivery="Ev1", work="app_mention") is not None  # another work of the same event
 
 
-def test_concurrent_records_of_one_event_have_exactly_one_winner(engine: Engine) -> None:
+def test_concurrent_records_of_one_delivery_have_exactly_one_winner(engine: Engine) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda n: record(engine, owner=f"P{n}", event_id="EvRACE"), range(16)))
+        results = list(pool.map(lambda n: record(engine, owner=f"P{n}", delivery="EvRACE"), range(16)))
     assert sum(r is not None for r in results) == 1
 
 
-def test_questions_without_an_event_id_are_all_recorded(engine: Engine) -> None:
+def test_questions_without_a_delivery_id_are_all_recorded(engine: Engine) -> None:
     ids = [record(engine) for _ in range(3)]
     assert None not in ids and len(set(ids)) == 3
 
@@ -171,7 +171,7 @@ def test_a_question_past_its_time_is_settled_expired_and_not_claimed(engine: Eng
 
 def test_finished_questions_and_silent_workers_are_forgotten_after_the_memory(engine: Engine) -> None:
     pending.heartbeat(engine, "A", NOW)
-    done, waiting = record(engine, event_id="EvDONE"), record(engine)
+    done, waiting = record(engine, delivery="EvDONE"), record(engine)
     assert done is not None and waiting is not None
     pending.finish(engine, done, "A", Status.DONE, NOW)
 
@@ -180,4 +180,4 @@ def test_finished_questions_and_silent_workers_are_forgotten_after_the_memory(en
     with engine.connect() as connection:
         assert connection.execute(select(pending_answers.c.id)).scalars().all() == [waiting]
         assert connection.execute(select(answer_workers)).all() == []
-    assert record(engine, event_id="EvDONE") is not None  # forgotten: Slack stopped retrying long before
+    assert record(engine, delivery="EvDONE") is not None  # forgotten: Slack stopped retrying long before

@@ -1,7 +1,8 @@
 """Acknowledged questions kept until answered (pending_answers), the processes answering them (answer_workers).
 
-`pending_answers` also takes over from `handled_events`: a row with an event_id is that event's claim, so a
-re-delivered event is answered once; `handled_events` is dropped (its rows only lived an hour anyway).
+`pending_answers` also takes over from `handled_events`: a row is its delivery's claim (an event's event_id, a
+command's or a button's trigger_id), so a re-delivered event is answered once; `handled_events` is dropped (its
+rows only lived an hour anyway).
 
 Revision ID: 0003_pending_answers
 Revises: 0002_slack_oauth_stores
@@ -27,7 +28,7 @@ def upgrade() -> None:
         "pending_answers",
         sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
         sa.Column("work", sa.String(128), nullable=False),
-        sa.Column("event_id", sa.String(64)),
+        sa.Column("delivery_id", sa.String(128)),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("owner", sa.String(128)),
@@ -35,7 +36,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
-        sa.UniqueConstraint("work", "event_id", name="uq_pending_answers_event"),
+        sa.UniqueConstraint("work", "delivery_id", name="uq_pending_answers_delivery"),
     )
     op.create_index("ix_pending_answers_status_taken", "pending_answers", ["status", "taken_at"])
     op.create_table(
