@@ -95,10 +95,10 @@ def build_bolt_app(
 
 
 async def slack_events(request: Request) -> Response:
-    """Hand a request from Slack to Bolt, which verifies its signature, acks and dispatches it.
+    """Hand a request from Slack to Bolt, which verifies its signature, dispatches it and acks it.
 
-    Bolt's dispatch blocks until the listener acknowledges: run it in a worker thread so that one
-    slow request never holds up the others on the event loop.
+    Bolt's dispatch blocks until the listener has returned (it records its work first: bot.slack.app): run it
+    in a worker thread so that one slow request never holds up the others on the event loop.
     """
     ops: Operations | None = request.app.state.ops
     if ops is not None and ops.stopping.is_set():
@@ -188,9 +188,10 @@ def serve_command(_args: argparse.Namespace, settings: Settings) -> int:
             port=settings.port,
             log_level=settings.log_level.lower(),
         )
-        DrainingServer(config, ops).run()
-        # uvicorn has answered the requests it had: answers handed on meanwhile are waited for too.
-        ops.finish_answers()
+        server = DrainingServer(config, ops)
+        server.run()
+        if not server.force_exit:  # uvicorn answered the requests it had: answers they handed on are waited for too
+            ops.finish_answers()
         return 0
     finally:
         ops.answers.stop()
