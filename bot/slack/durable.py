@@ -5,9 +5,11 @@ work is a module-level function `work(deps, body, client)` registered once under
 `@deferred("name")`, so that the stored (name, body) can be run again by any process. `DurableAnswers.submit`
 records it in the shared database (bot.slack.pending) before the listener returns, and the Bolt app sends the ack
 only after its listener has returned (`process_before_response`, bot.slack.app): an acknowledged question is on disk.
-The record is also its delivery's claim, under Slack's id for it (an event's event_id; a command's or a button's
-trigger_id): a second delivery (an event Slack re-delivers under a new envelope, a request a proxy re-sends to
-another replica, in any process) finds it and is not answered again.
+(Bolt's `ack()` only sets the response, bolt-python #381; recording first is the "received and written down, then
+acknowledged" pattern of bolt-python #483.) The record is also its delivery's claim, under Slack's id for it (an
+event's event_id; a command's or a button's trigger_id): a second delivery (an event Slack re-delivers under a new
+envelope, as in Socket Mode's repeated `app_mention`s of bolt-js #2487 and #1666; a request a proxy re-sends to
+another replica; in any process) finds it and is not answered again.
 
 The work then runs on the answer pool, under a post watch (bot.slack.post_watch): before a post that would show twice
 the row is marked `posting` (compare and swap on its owner: a row another process took over is not posted), after a

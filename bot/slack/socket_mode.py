@@ -8,9 +8,10 @@ again (no load balancer sends a Socket Mode process traffic that would show it d
 
 Not `handler.start()`, which blocks until the process is killed (bolt-python #558: `connect()` and `close()`
 instead). On SIGTERM or SIGINT: `/readyz` fails, the link is no longer repaired, the envelopes being handled are
-acked (for at most Slack's 3 s), then the connection is closed, so that Slack sends everything else to the other
-connections of the app (an event this process received and recorded, but could not ack, is re-delivered there and
-found recorded: it is answered here, once). Then the answers under way are finished within SHUTDOWN_GRACE_SECONDS,
+acked (for at most Slack's 3 s), then the connection is closed. Slack sends each envelope to one of the app's open
+connections, at most 10 (bolt-python #462, #1105), so from then on everything goes to the other processes; an event
+this process received and recorded, but could not ack, is re-delivered there and found recorded: it is answered
+here, once. Then the answers under way are finished within SHUTDOWN_GRACE_SECONDS,
 what is left is handed to the other processes (bot.slack.durable), and the process exits 0. A second signal stops
 at once.
 """
