@@ -4,6 +4,7 @@ arrived or their time is over, and forgotten an hour after."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, select
 from bot.slack import pending
 from bot.slack.pending import Status
 from bot.storage import answer_workers, pending_answers
+from tests.waiting import eventually
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 STALE = timedelta(seconds=5)
@@ -181,3 +183,26 @@ def test_finished_questions_and_silent_workers_are_forgotten_after_the_memory(en
         assert connection.execute(select(pending_answers.c.id)).scalars().all() == [waiting]
         assert connection.execute(select(answer_workers)).all() == []
     assert record(engine, delivery="EvDONE") is not None  # forgotten: Slack stopped retrying long before
+
+
+# ---- SQLite's one writer -----------------------------------------------------------------------------------------
+
+
+def test_on_sqlite_a_record_waiting_writes_before_a_mark_that_waited_longer() -> None:
+    turns = pending._Turns()
+    order: list[str] = []
+
+    def write(name: str, urgent: bool) -> None:
+        with turns.turn(urgent):
+            order.append(name)
+
+    mark = threading.Thread(target=write, args=("mark", False))
+    record = threading.Thread(target=write, args=("record", True))
+    with turns.turn(urgent=False):  # another mark is being written
+        mark.start()
+        record.start()
+        assert eventually(lambda: turns._urgent_waiting == 1)  # the record waits too (the mark waits or will)
+    for thread in (mark, record):
+        thread.join(5)
+
+    assert order == ["record", "mark"]
