@@ -4,15 +4,17 @@ Starts two real servers (`python -m bot serve`, HTTP) on the shared corpus, shar
 database (127.0.0.1:5432) and the index cache, with SLACK_API_URL pointing at the fake Slack Web API of
 tests/fake_slack.py. Then, for `--seconds`, `--workers` clients send signed requests round robin to the
 replicas: `/notes` slash commands, @mentions (Events API) and button presses (Next match, 👍), with the
-queries of the eval set. Half way through, one replica stops (`--fault`): SIGKILL, as a crash or an OOM kill; or
-SIGTERM, as a deploy. A request a replica does not take (connection refused, or 503 while it stops) is sent, the
-same bytes, to the other one, as the load balancer (deploy/nginx.conf) does.
+queries of the eval set, each client sending its next request once the answer to the last one arrived (as a
+person asks), so that the load follows what the replicas answer rather than how fast they acknowledge. Half way
+through, one replica stops (`--fault`): SIGKILL, as a crash or an OOM kill; or SIGTERM, as a deploy. A request a
+replica does not take (connection refused, or 503 while it stops) is sent, the same bytes, to the other one, as
+the load balancer (deploy/nginx.conf) does.
 
 Measures answers per second, the latency from sending a request to its answer reaching the fake Slack
 (p50, p99), errors (requests no replica took), and the counts of requests acknowledged, answered, answered
 twice and lost (acknowledged, never answered), the time the last answer of the stopped replica's questions took
 after the fault, and the memory of each replica. `--slack-ms` makes each post to Slack take that long, as a round
-trip to Slack does, so that answers queue up behind the acks.
+trip to Slack does.
 
     NOTESBOT_CACHE_DIR=/tmp/notesbot-bench-cache .venv/bin/python bench/load.py --fault sigkill
 
@@ -50,6 +52,7 @@ from tests.slack_sender import SIGNING_SECRET, SlackSender  # noqa: E402
 
 MIX = {"slash_command": 0.5, "mention": 0.3, "button": 0.2}
 SETTLE = 45.0  # seconds to wait after the load for the answers still due (a crashed replica's: some 10 s later)
+PATIENCE = 40.0  # seconds a client waits for an answer before it asks its next question anyway
 WARM_UP = 10  # answers from each replica before the clock starts
 FORM = "application/x-www-form-urlencoded"
 
@@ -66,7 +69,13 @@ class TimedFakeSlack(FakeSlack):
         key = path if kind == "response_url" else f"thread:{body.get('thread_ts')}"
         with self._lock:
             self.arrivals.setdefault(key, []).append(time.perf_counter())
+            self._lock.notify_all()
         return answered
+
+    def wait_for_answer(self, key: str, timeout: float) -> bool:
+        """Whether an answer arrived at `key` within `timeout` seconds."""
+        with self._lock:
+            return self._lock.wait_for(lambda: key in self.arrivals, max(0.0, timeout))
 
 
 @dataclass
@@ -100,7 +109,9 @@ class Load:
             alive = [r for r in self.replicas if r.name not in self.dead]
         return alive[self.turn % len(alive) :] + alive[: self.turn % len(alive)] if alive else []
 
-    def one_request(self, rng: random.Random, ids: Counter) -> None:
+    def one_request(self, rng: random.Random, ids: Counter, deadline: float) -> None:
+        """Send one request (to the next replica, then the other if it is not taken) and wait for its answer, but
+        not past `deadline` (the end of the run)."""
         kind = rng.choices(list(MIX), weights=list(MIX.values()))[0]
         with self.lock:
             ids["n"] += 1
@@ -124,6 +135,8 @@ class Load:
             break
         with self.lock:
             self.sent.append(record)
+        if record.error is None:  # as a person does: the next question once this one is answered (or given up on)
+            self.fake.wait_for_answer(record.key, min(PATIENCE, deadline - time.perf_counter()))
 
     def _request(self, kind: str, query: str, number: int) -> tuple[str, str, str]:
         """Where its answer will show, the body and its content type."""
@@ -224,7 +237,7 @@ def _run(args: argparse.Namespace, replicas: list[Replica], fake: TimedFakeSlack
     def client(seed: int) -> None:
         rng = random.Random(seed)
         while time.perf_counter() < deadline:
-            load.one_request(rng, ids)
+            load.one_request(rng, ids, deadline)
 
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         for seed in range(args.workers):

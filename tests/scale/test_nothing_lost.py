@@ -27,11 +27,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.storage import make_engine, pending_answers
-from tests.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.fake_slack import APP_TOKEN, FakeSlack
 from tests.fake_socket_mode import FakeSocketMode, SocketModeSender
 from tests.postgres import fresh_database
-from tests.replicas import Replica
-from tests.slack.conftest import VAULT
+from tests.replicas import Replica, serve_settings
 from tests.slack_sender import FORM, SIGNING_SECRET, SlackSender
 from tests.waiting import eventually
 
@@ -61,16 +60,8 @@ def socket_mode(slow_slack: FakeSlack) -> Iterator[FakeSocketMode]:
 
 
 def settings(fake: FakeSlack, folder: Path, database_url: str | None = None, **more: str) -> dict[str, str]:
-    return {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.base_url,
-        "NOTES_DIR": str(VAULT),
-        "NOTESBOT_CACHE_DIR": str(folder / "cache"),
-        "DATABASE_URL": database_url or f"sqlite:///{folder / 'bot.sqlite3'}",
-        "NOTES_WATCH": "off",
-        "LOG_LEVEL": "INFO",
-    } | more
+    database = {"DATABASE_URL": database_url} if database_url else {}
+    return serve_settings(fake.base_url, folder, SLACK_SIGNING_SECRET=SIGNING_SECRET, **database, **more)
 
 
 def ask(sender: SlackSender | SocketModeSender, number: int) -> Asked:

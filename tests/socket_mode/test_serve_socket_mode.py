@@ -19,10 +19,10 @@ import httpx
 import pytest
 
 from bot.slack.messages import NEXT_ACTION, result_value
-from tests.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.fake_slack import APP_TOKEN, FakeSlack
 from tests.fake_socket_mode import DISCONNECT_REASONS, FakeSocketMode, SocketModeSender
-from tests.replicas import REPO, Replica
-from tests.slack.conftest import VAULT, RunningServer, bot_settings, start_bot
+from tests.replicas import REPO, Replica, serve_settings
+from tests.slack.conftest import RunningServer, bot_settings, start_bot
 from tests.slack_sender import SlackSender, free_port
 from tests.waiting import eventually
 
@@ -30,16 +30,7 @@ DM_CHANNEL = "D0DIRECT1"
 
 
 def socket_mode_settings(fake: FakeSlack, folder: Path, **more: str) -> dict[str, str]:
-    return {
-        "SLACK_APP_TOKEN": APP_TOKEN,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_API_URL": fake.base_url,
-        "NOTES_DIR": str(VAULT),
-        "NOTESBOT_CACHE_DIR": str(folder / "cache"),
-        "DATABASE_URL": f"sqlite:///{folder / 'bot.sqlite3'}",
-        "NOTES_WATCH": "off",
-        "LOG_LEVEL": "INFO",
-    } | more
+    return serve_settings(fake.base_url, folder, SLACK_APP_TOKEN=APP_TOKEN, **more)
 
 
 @pytest.fixture(scope="module")
