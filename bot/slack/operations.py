@@ -132,9 +132,9 @@ class Operations:
     def _readiness(self) -> tuple[bool, str]:
         if self.stopping.is_set():
             return False, "stopping: finishing the answers under way, taking no new requests"
-        link = self.link.ready() if self.link is not None else (True, "")
-        if not link[0]:
-            return link
+        link_up, link_state = self.link.ready() if self.link is not None else (True, "")
+        if not link_up:
+            return False, link_state
         snapshot = self.live.snapshot
         try:
             with self.engine.connect() as connection:
@@ -142,7 +142,7 @@ class Operations:
         except Exception as error:  # any failure to reach the database means: send no traffic here
             return False, f"database unreachable: {error.__class__.__name__}"
         ready = f"ready: {snapshot.note_count} notes, {snapshot.section_count} sections"
-        return True, f"{ready}; {link[1]}" if link[1] else ready
+        return True, f"{ready}; {link_state}" if link_state else ready
 
     def begin_stopping(self) -> None:
         """From now on no new requests (`/slack/events` and `/readyz` answer 503), and SHUTDOWN_GRACE_SECONDS for the

@@ -71,11 +71,12 @@ def serve_socket_mode(app: App, settings: Settings, ops: Operations) -> int:
     assert settings.slack_app_token is not None
     handler = CountingHandler(app, settings.slack_app_token.get_secret_value())
     stop = threading.Event()
-    outcome = {"code": 0}
+    exit_code = 0
 
     def down_too_long(state: LinkState) -> None:
+        nonlocal exit_code
         log.error("exiting so that the process is started again: %s", state.reason)
-        outcome["code"] = EXIT_LINK_DOWN
+        exit_code = EXIT_LINK_DOWN
         stop.set()
 
     link = SocketLink(handler.client, down_limit=settings.socket_mode_down_seconds, on_down_too_long=down_too_long)
@@ -93,7 +94,7 @@ def serve_socket_mode(app: App, settings: Settings, ops: Operations) -> int:
             log.info("Socket Mode connection closed; finishing the answers under way")
             ops.finish_answers()
         probes.should_exit = True
-        return outcome["code"]
+        return exit_code
     finally:
         link.stop()
         handler.close()
