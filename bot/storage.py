@@ -45,7 +45,7 @@ pending_answers = Table(
     Column("owner", String(128)),  # the process answering it; NULL once released for anyone to take
     Column("taken_at", DateTime(timezone=True), nullable=False),  # recorded, or claimed by its owner
     Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),  # posts attempted (the ones that would show twice)
+    Column("attempts", Integer, nullable=False, default=0),  # answering posts attempted
     Column("finished_at", DateTime(timezone=True)),
     UniqueConstraint("work", "delivery_id", name="uq_pending_answers_delivery"),
 )

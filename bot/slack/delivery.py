@@ -24,13 +24,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
 from bot.slack.messages import Message, apology_message
-from bot.slack.post_watch import (
-    detail_of,
-    outcome_of_error,
-    outcome_of_status,
-    response_url_shows_twice,
-    watch_for,
-)
+from bot.slack.post_watch import detail_of, outcome_of_error, outcome_of_status, watch_for
 
 log = logging.getLogger("notesbot.slack")
 
@@ -65,12 +59,12 @@ def slack_reason(error: Exception) -> str:
 
 
 def post_to_response_url(response_url: str | None, message: Message) -> bool:
-    """Post to a response_url with retries; log Slack's reason and return False when it fails. A post that adds a
-    message is reported to the current post watch (bot.slack.post_watch) before and after."""
+    """Post to a response_url with retries; log Slack's reason and return False when it fails. The post is reported
+    to the current post watch (bot.slack.post_watch) before and after."""
     if not response_url:
         log.warning("no response_url to answer on")
         return False
-    watch = watch_for(response_url_shows_twice(message))
+    watch = watch_for(answering=True)
     watch.before("response_url")
     try:
         response = WebhookClient(response_url, retry_handlers=retry_handlers()).send_dict(message)

@@ -11,7 +11,7 @@ event's event_id; a command's or a button's trigger_id): a second delivery (an e
 envelope, as in Socket Mode's repeated `app_mention`s of bolt-js #2487 and #1666; a request a proxy re-sends to
 another replica; in any process) finds it and is not answered again.
 
-The work then runs on the answer pool, under a post watch (bot.slack.post_watch): before a post that would show twice
+The work then runs on the answer pool, under a post watch (bot.slack.post_watch): before each post that answers
 the row is marked `posting` (compare and swap on its owner: a row another process took over is not posted), after a
 post known to have failed it is `pending` again, and when the work returns it is `done`.
 
@@ -124,7 +124,7 @@ class _Job:
 
 @dataclass
 class _Watch:
-    """The post watch of one job: the row is marked before a post that would show twice, and after it fails."""
+    """The post watch of one job: the row is marked before a post that answers, and after it fails."""
 
     answers: DurableAnswers
     job: _Job

@@ -1,6 +1,6 @@
 """The SQL of pending answers: an acknowledged question recorded, its post attempted, done; heartbeats; claims.
 
-A row's life (`status`): `pending` from the ack until a post that would show twice is attempted, then `posting`
+A row's life (`status`): `pending` from the ack until a post that answers is attempted, then `posting`
 until the work is done (`done`); back to `pending` only when that post is known to have failed. A row is changed by
 its `owner` only (compare and swap on owner and status), so that two processes never both post it. Rows whose owner
 stopped heartbeating are claimed by another process (`pending`), settled as `unknown` (`posting`: the post may
@@ -28,7 +28,7 @@ rows = pending_answers.c
 
 
 class Status(StrEnum):
-    PENDING = "pending"  # nothing that would show twice was posted yet (or it is known to have failed)
+    PENDING = "pending"  # nothing that answers was posted yet (or it is known to have failed)
     POSTING = "posting"  # a post was attempted: it arrived, or may have
     DONE = "done"
     UNKNOWN = "unknown"  # its owner died after attempting a post: counted as posted, never repeated

@@ -1,15 +1,16 @@
-"""The posts of deferred work, watched, so that an answer replayed after a crash is never shown twice.
+"""The posts of deferred work, watched, so that an answer replayed after a crash is never posted twice.
 
-bot.slack.durable runs each piece of deferred work under a `PostWatch`: it hears of every post that would show twice
-if it were made again, just before it is made and with its outcome after. Those are the posts that add a message: a
-response_url post (unless it replaces or deletes the original), `chat.postMessage`, `chat.postEphemeral`... Posts
-that overwrite (`chat.update`, `views.publish`, `chat.unfurl`, a response_url `replace_original`) or only show
-progress (`assistant.threads.setStatus`) are safe to repeat and are not watched, so that a crash after them still
+bot.slack.durable runs each piece of deferred work under a `PostWatch`: it hears of every post that answers, just
+before it is made and with its outcome after. A post answers when it adds or changes what the person sees: every
+response_url post (a new message, or one replacing or deleting the original), and the Web API methods of
+`ANSWERING` (`chat.postMessage`, `chat.update`, `views.publish`, `chat.unfurl`...). Made again after a crash, one
+would show twice, or undo what the person did since (press Next match again, dismiss). Reads (`conversations.replies`)
+and progress shown while answering (`assistant.threads.setStatus`) are not watched: a crash after them still
 replays the answer. Both ways of posting report here: `post_to_response_url` (bot.slack.delivery) and every Web API
 call of the `WatchedWebClient` the work is handed.
 
 An outcome is `POSTED`, `FAILED` (Slack answered and refused, or nothing was sent: the connection was refused),
-or `UNKNOWN` (sent, then no answer: a timeout, a reset, a 5xx). A response_url post has no idempotency key, so an
+or `UNKNOWN` (sent, then no answer: a timeout, a reset, a 5xx). A post to Slack has no idempotency key, so an
 unknown outcome must count as posted.
 """
 
@@ -26,14 +27,22 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-# Web API methods that add a message each time they are called.
-SHOWS_TWICE = {
-    "chat.postMessage",
-    "chat.postEphemeral",
-    "chat.scheduleMessage",
-    "chat.meMessage",
-    "files.completeUploadExternal",
-}
+# Web API methods that add or change a message or a view: the ones an answer is made of.
+ANSWERING = frozenset(
+    {
+        "chat.postMessage",
+        "chat.postEphemeral",
+        "chat.scheduleMessage",
+        "chat.meMessage",
+        "chat.update",
+        "chat.delete",
+        "chat.unfurl",
+        "views.publish",
+        "views.update",
+        "views.push",
+        "files.completeUploadExternal",
+    }
+)
 
 
 class Outcome(Enum):
@@ -44,7 +53,7 @@ class Outcome(Enum):
 
 class PostWatch(Protocol):
     def before(self, what: str) -> None:
-        """A post that would show twice is about to be made; raising stops it."""
+        """A post that answers is about to be made; raising stops it."""
 
     def after(self, what: str, outcome: Outcome, detail: str) -> None:
         """How that post went (`detail`: why it failed, for the log)."""
@@ -72,13 +81,9 @@ def watching(watch: PostWatch) -> Iterator[None]:
         _current.reset(token)
 
 
-def watch_for(shows_twice: bool) -> PostWatch:
-    """The watch a post reports to: the current one if the post would show twice, else one that hears nothing."""
-    return _current.get() if shows_twice else _UNWATCHED
-
-
-def response_url_shows_twice(message: dict[str, Any]) -> bool:
-    return not (message.get("replace_original") or message.get("delete_original"))
+def watch_for(answering: bool) -> PostWatch:
+    """The watch a post reports to: the current one if the post answers, else one that hears nothing."""
+    return _current.get() if answering else _UNWATCHED
 
 
 def outcome_of_status(status: int) -> Outcome:
@@ -103,10 +108,10 @@ def detail_of(error: BaseException) -> str:
 
 
 class WatchedWebClient(WebClient):
-    """A Web API client whose message-adding calls report to the current `PostWatch`."""
+    """A Web API client whose answering calls (`ANSWERING`) report to the current `PostWatch`."""
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
-        watch = watch_for(api_method in SHOWS_TWICE)
+        watch = watch_for(api_method in ANSWERING)
         watch.before(api_method)
         try:
             response = super().api_call(api_method, **kwargs)

@@ -1,5 +1,5 @@
 """What a post did, as the answers' records need to know: refused by Slack or never sent is known not to have
-arrived; sent and not answered (a timeout, a reset, a 5xx) may have arrived. And which posts would show twice."""
+arrived; sent and not answered (a timeout, a reset, a 5xx) may have arrived. And which Web API calls answer."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from bot.slack.post_watch import (
-    SHOWS_TWICE,
+    ANSWERING,
     Outcome,
     outcome_of_error,
     outcome_of_status,
-    response_url_shows_twice,
 )
 
 
@@ -64,9 +63,6 @@ def test_a_response_url_answer_of_200_posted_a_4xx_refused_and_a_5xx_may_have_po
     ]
 
 
-def test_posts_that_add_a_message_would_show_twice_and_those_that_overwrite_would_not() -> None:
-    assert response_url_shows_twice({"text": "answer", "response_type": "ephemeral"})
-    assert not response_url_shows_twice({"text": "next", "replace_original": True})
-    assert not response_url_shows_twice({"delete_original": True})
-    assert {"chat.postMessage", "chat.postEphemeral"} <= SHOWS_TWICE
-    assert not {"chat.update", "views.publish", "chat.unfurl", "assistant.threads.setStatus"} & SHOWS_TWICE
+def test_the_calls_that_post_or_change_a_message_or_a_view_answer_and_reads_and_progress_do_not() -> None:
+    assert {"chat.postMessage", "chat.postEphemeral", "chat.update", "views.publish", "chat.unfurl"} <= ANSWERING
+    assert not {"conversations.replies", "auth.test", "assistant.threads.setStatus"} & ANSWERING
