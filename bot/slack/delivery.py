@@ -64,10 +64,11 @@ def post_to_response_url(response_url: str | None, message: Message) -> bool:
     if not response_url:
         log.warning("no response_url to answer on")
         return False
+    webhook = WebhookClient(response_url, retry_handlers=retry_handlers())
     watch = watch_for(answering=True)
-    watch.before("response_url")
+    watch.before("response_url")  # as late as can be: a crash between the mark and the post loses the answer
     try:
-        response = WebhookClient(response_url, retry_handlers=retry_handlers()).send_dict(message)
+        response = webhook.send_dict(message)
     except (SlackClientError, OSError) as error:
         watch.after("response_url", outcome_of_error(error), detail_of(error))
         log.warning("response_url post failed: %s", slack_reason(error))
