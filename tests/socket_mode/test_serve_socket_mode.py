@@ -30,7 +30,7 @@ DM_CHANNEL = "D0DIRECT1"
 
 
 def socket_mode_settings(fake: FakeSlack, folder: Path, **more: str) -> dict[str, str]:
-    return serve_settings(fake.base_url, folder, SLACK_APP_TOKEN=APP_TOKEN, **more)
+    return serve_settings(fake.base_url, folder, **({"SLACK_APP_TOKEN": APP_TOKEN} | more))
 
 
 @pytest.fixture(scope="module")
