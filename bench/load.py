@@ -1,17 +1,22 @@
-"""Mixed load against two `notesbot serve` replicas on the whole corpus, with one replica killed half way.
+"""Mixed load against two `notesbot serve` replicas on the whole corpus, with one of them stopped half way.
 
 Starts two real servers (`python -m bot serve`, HTTP) on the shared corpus, sharing a fresh PostgreSQL
 database (127.0.0.1:5432) and the index cache, with SLACK_API_URL pointing at the fake Slack Web API of
 tests/fake_slack.py. Then, for `--seconds`, `--workers` clients send signed requests round robin to the
 replicas: `/notes` slash commands, @mentions (Events API) and button presses (Next match, 👍), with the
-queries of the eval set. Half way through, one replica is killed with SIGKILL; a request it cannot take
-is sent to the other one, as a load balancer would.
+queries of the eval set, each client sending its next request once the answer to the last one arrived (as a
+person asks), so that the load follows what the replicas answer rather than how fast they acknowledge. Half way
+through, one replica stops (`--fault`): SIGKILL, as a crash or an OOM kill; or SIGTERM, as a deploy. A request a
+replica does not take (connection refused, or 503 while it stops) is sent, the same bytes, to the other one, as
+the load balancer (deploy/nginx.conf) does.
 
 Measures answers per second, the latency from sending a request to its answer reaching the fake Slack
-(p50, p99), errors (requests no replica took), answers lost (taken by the killed replica, never answered),
-answers given twice, and the memory of each replica.
+(p50, p99), errors (requests no replica took), and the counts of requests acknowledged, answered, answered
+twice and lost (acknowledged, never answered), the time the last answer of the stopped replica's questions took
+after the fault, and the memory of each replica. `--slack-ms` makes each post to Slack take that long, as a round
+trip to Slack does.
 
-    NOTESBOT_CACHE_DIR=/tmp/notesbot-bench-cache .venv/bin/python bench/load.py
+    NOTESBOT_CACHE_DIR=/tmp/notesbot-bench-cache .venv/bin/python bench/load.py --fault sigkill
 
 The first run builds the index cache (minutes); later runs start from it. Not part of the tests.
 """
@@ -34,20 +39,24 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.figures import percentile  # noqa: E402  (repo root is on the path now)
 from bot.slack.messages import HELPFUL_ACTION, NEXT_ACTION, result_value  # noqa: E402
+from bot.storage import make_engine, pending_answers  # noqa: E402
 from tests.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402
 from tests.postgres import fresh_database  # noqa: E402
 from tests.replicas import Replica  # noqa: E402
 from tests.slack_sender import SIGNING_SECRET, SlackSender  # noqa: E402
 
 MIX = {"slash_command": 0.5, "mention": 0.3, "button": 0.2}
-STRAGGLERS = 10.0  # seconds to wait after the load for answers still on their way
+SETTLE = 45.0  # seconds to wait after the load for the answers still due (a crashed replica's: some 10 s later)
+PATIENCE = 40.0  # seconds a client waits for an answer before it asks its next question anyway
 WARM_UP = 10  # answers from each replica before the clock starts
+FORM = "application/x-www-form-urlencoded"
 
 
 class TimedFakeSlack(FakeSlack):
@@ -62,7 +71,13 @@ class TimedFakeSlack(FakeSlack):
         key = path if kind == "response_url" else f"thread:{body.get('thread_ts')}"
         with self._lock:
             self.arrivals.setdefault(key, []).append(time.perf_counter())
+            self._lock.notify_all()
         return answered
+
+    def wait_for_answer(self, key: str, timeout: float) -> bool:
+        """Whether an answer arrived at `key` within `timeout` seconds."""
+        with self._lock:
+            return self._lock.wait_for(lambda: key in self.arrivals, max(0.0, timeout))
 
 
 @dataclass
@@ -70,9 +85,9 @@ class Sent:
     kind: str
     key: str  # where its answer shows up in TimedFakeSlack.arrivals
     at: float
-    replica: str
+    replica: str = ""  # the replica that acknowledged it
     failed_over: bool = False
-    error: str | None = None
+    error: str | None = None  # why no replica acknowledged it
 
 
 @dataclass
@@ -84,6 +99,10 @@ class Load:
     dead: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     turn: int = 0
+    senders: dict[str, SlackSender] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.senders = {replica.name: SlackSender(replica.url, self.fake) for replica in self.replicas}
 
     def next_replicas(self) -> list[Replica]:
         """The live replicas, starting with the next one in turn."""
@@ -92,46 +111,47 @@ class Load:
             alive = [r for r in self.replicas if r.name not in self.dead]
         return alive[self.turn % len(alive) :] + alive[: self.turn % len(alive)] if alive else []
 
-    def one_request(self, rng: random.Random, ids: Counter) -> None:
+    def one_request(self, rng: random.Random, ids: Counter, deadline: float) -> None:
+        """Send one request (to the next replica, then the other if it is not taken) and wait for its answer, but
+        not past `deadline` (the end of the run)."""
         kind = rng.choices(list(MIX), weights=list(MIX.values()))[0]
-        query = rng.choice(self.queries)
-        response_url = self.fake.response_url()
         with self.lock:
             ids["n"] += 1
             number = ids["n"]
-        if kind == "mention":
-            ts = f"{1_800_000_000 + number}.000100"
-            key = f"thread:{ts}"
-        else:
-            key = urlparse_path(response_url)
-        record = Sent(kind, key, time.perf_counter(), "")
+        key, body, content_type = self._request(kind, rng.choice(self.queries), number)
+        record = Sent(kind, key, time.perf_counter())
         for attempt, replica in enumerate(self.next_replicas()):
-            sender = SlackSender(replica.url, self.fake)
-            try:
-                response = self._send(sender, kind, query, response_url, number)
+            try:  # the same bytes to each replica in turn, as a load balancer re-sends a request
+                response = self.senders[replica.name].post(body, content_type)
             except httpx.TransportError as error:
                 record.error = f"{type(error).__name__} from {replica.name}"
                 if replica.process.poll() is not None:
                     with self.lock:
                         self.dead.add(replica.name)
                 continue
+            if response.status_code == 503:  # stopping: not taken, try the other one
+                record.error = f"HTTP 503 from {replica.name}"
+                continue
             record.replica, record.failed_over = replica.name, attempt > 0
             record.error = None if response.status_code == 200 else f"HTTP {response.status_code}"
             break
         with self.lock:
             self.sent.append(record)
+        if record.error is None:  # as a person does: the next question once this one is answered (or given up on)
+            self.fake.wait_for_answer(record.key, min(PATIENCE, deadline - time.perf_counter()))
 
-    @staticmethod
-    def _send(sender: SlackSender, kind: str, query: str, response_url: str, number: int) -> httpx.Response:
-        if kind == "slash_command":
-            body = sender.command_body(query, response_url=response_url)
-            return sender.post(body, "application/x-www-form-urlencoded")
+    def _request(self, kind: str, query: str, number: int) -> tuple[str, str, str]:
+        """Where its answer will show, the body and its content type."""
+        sender = next(iter(self.senders.values()))  # any: they build the same bodies
         if kind == "mention":
             ts = f"{1_800_000_000 + number}.000100"
             event = sender.message_event(f"<@UBOT0001> {query}", type="app_mention", ts=ts, event_ts=ts)
-            return sender.event(event, event_id=f"EvLOAD{number:08d}")
+            return f"thread:{ts}", sender.event_body(event, event_id=f"EvLOAD{number:08d}"), "application/json"
+        response_url = self.fake.response_url()
+        if kind == "slash_command":
+            return urlparse_path(response_url), sender.command_body(query, response_url=response_url), FORM
         action = NEXT_ACTION if number % 2 else HELPFUL_ACTION
-        return sender.action(action, result_value(query, 0), response_url=response_url)
+        return urlparse_path(response_url), sender.action_body(action, result_value(query, 0), response_url), FORM
 
 
 def urlparse_path(url: str) -> str:
@@ -147,6 +167,8 @@ def main() -> int:
         TimedFakeSlack() as fake,
         fresh_database() as database_url,
     ):
+        for method in ("response_url", "chat.postMessage"):
+            fake.slow_down(method, args.slack_ms / 1000)
         settings = {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -158,12 +180,15 @@ def main() -> int:
         }
         replicas = _start(settings, Path(scratch), args.start_timeout)
         try:
-            report = _run(args, replicas, fake, queries)
+            report = _run(args, replicas, fake, queries, database_url)
         finally:
             for replica in replicas:
                 replica.stop()
+        report["unknown_outcomes_logged"] = sum(
+            replica.log().count("not posted again, since it may have arrived") for replica in replicas
+        )
     print(json.dumps(report, indent=2))
-    return 0 if report["errors"] == 0 and report["answered_twice"] == 0 else 1
+    return 0 if report["errors"] == 0 and report["answered_twice"] == 0 and report["lost_otherwise"] == 0 else 1
 
 
 def _arguments() -> argparse.Namespace:
@@ -172,7 +197,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--queries", type=Path, default=REPO.parent / "shared" / "eval" / "queries-dev.jsonl")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=8, help="clients sending at once")
-    parser.add_argument("--kill-at", type=float, default=0.5, help="fraction of the run when a replica dies")
+    parser.add_argument("--fault", choices=["sigkill", "sigterm"], default="sigkill", help="how a replica stops")
+    parser.add_argument("--fault-at", type=float, default=0.5, help="fraction of the run when a replica stops")
+    parser.add_argument("--slack-ms", type=float, default=0, help="milliseconds each post to Slack takes")
     parser.add_argument("--start-timeout", type=float, default=1800, help="seconds to wait for a cold start")
     return parser.parse_args()
 
@@ -199,42 +226,73 @@ def _warm_up(replicas: list[Replica], fake: TimedFakeSlack, queries: list[str]) 
         fake.wait_for("response_url", count=before + WARM_UP, timeout=60)
 
 
-def _run(args: argparse.Namespace, replicas: list[Replica], fake: TimedFakeSlack, queries: list[str]) -> dict:
+def _run(
+    args: argparse.Namespace, replicas: list[Replica], fake: TimedFakeSlack, queries: list[str], database_url: str
+) -> dict:
     _warm_up(replicas, fake, queries)
     load = Load(replicas, fake, queries)
     ids: Counter = Counter()
     start = time.perf_counter()
     deadline = start + args.seconds
-    kill_at = start + args.seconds * args.kill_at
+    fault_at = start + args.seconds * args.fault_at
     victim = replicas[-1]
     memory: dict[str, dict[str, float]] = {}
 
     def client(seed: int) -> None:
         rng = random.Random(seed)
         while time.perf_counter() < deadline:
-            load.one_request(rng, ids)
+            load.one_request(rng, ids, deadline)
 
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         for seed in range(args.workers):
             pool.submit(client, seed)
-        while time.perf_counter() < kill_at:
+        while time.perf_counter() < fault_at:
             time.sleep(0.2)
         memory[victim.name] = victim.memory_mb()
-        victim.kill()
-        killed = time.perf_counter() - start
-        print(f"{victim.name} killed at {killed:.1f} s", file=sys.stderr)
+        stopped = time.perf_counter()
+        if args.fault == "sigkill":
+            victim.kill()
+        else:
+            victim.terminate()
+        print(f"{victim.name} sent {args.fault.upper()} at {stopped - start:.1f} s", file=sys.stderr)
     for replica in replicas:
         if replica is not victim:
             memory[replica.name] = replica.memory_mb()
-    _wait_for_answers(load, victim.name)
-    return _report(args, load, memory, start, start + killed, victim.name)
+    exit_code = victim.exit_code(timeout=60)
+    _wait_for_answers(load)
+    return _report(args, load, memory, start, stopped, victim, exit_code) | _losses(load, database_url)
 
 
-def _wait_for_answers(load: Load, victim: str) -> None:
-    """Until every request a surviving replica took is answered (or STRAGGLERS seconds passed)."""
-    deadline = time.perf_counter() + STRAGGLERS
+def _losses(load: Load, database_url: str) -> dict[str, int]:
+    """The questions acknowledged and never answered, split by why: a post attempted by the stopped replica, whose
+    outcome is unknown (the survivor does not post it again, and logs it: a post to Slack has no idempotency key),
+    or anything else (none is the target)."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            bodies = connection.execute(
+                select(pending_answers.c.body).where(pending_answers.c.status == "unknown")
+            ).scalars()
+            unknown = {_answer_key(json.loads(body)) for body in bodies}
+    finally:
+        engine.dispose()
+    lost = {s.key for s in load.sent if s.error is None and s.key not in load.fake.arrivals}
+    return {"lost_after_an_unknown_outcome": len(lost & unknown), "lost_otherwise": len(lost - unknown)}
+
+
+def _answer_key(body: dict[str, Any]) -> str:
+    """Where the answer to a stored payload shows up in TimedFakeSlack.arrivals."""
+    if "response_url" in body:
+        return urlparse_path(body["response_url"])
+    event = body.get("event") or {}
+    return f"thread:{event.get('thread_ts') or event.get('ts')}"
+
+
+def _wait_for_answers(load: Load) -> None:
+    """Until every acknowledged request is answered, or SETTLE seconds passed."""
+    deadline = time.perf_counter() + SETTLE
     while time.perf_counter() < deadline:
-        if all(s.key in load.fake.arrivals for s in load.sent if s.error is None and s.replica != victim):
+        if all(s.key in load.fake.arrivals for s in load.sent if s.error is None):
             return
         time.sleep(0.2)
 
@@ -244,12 +302,16 @@ def _latencies(load: Load, answered: list[Sent]) -> list[float]:
     return sorted((load.fake.arrivals[s.key][0] - s.at) * 1000 for s in answered)
 
 
-def _report(args: argparse.Namespace, load: Load, memory: dict, start: float, killed: float, victim: str) -> dict:
-    taken = [s for s in load.sent if s.error is None]
-    answered = [s for s in taken if s.key in load.fake.arrivals]
+def _report(
+    args: argparse.Namespace, load: Load, memory: dict, start: float, stopped: float, victim: Replica, exit_code: int
+) -> dict:
+    acked = [s for s in load.sent if s.error is None]
+    answered = [s for s in acked if s.key in load.fake.arrivals]
+    during = [s for s in answered if load.fake.arrivals[s.key][0] <= start + args.seconds]
     latency = _latencies(load, answered)
     twice = [s for s in answered if len(load.fake.arrivals[s.key]) > 1]
-    lost = [s for s in taken if s.key not in load.fake.arrivals]
+    lost = [s for s in acked if s.key not in load.fake.arrivals]
+    victims = [s for s in answered if s.replica == victim.name]
     texts = [c.body.get("text", "") for c in load.fake.calls if c.status == 200]
     by_kind = {}
     for kind in MIX:
@@ -263,29 +325,34 @@ def _report(args: argparse.Namespace, load: Load, memory: dict, start: float, ki
     return {
         "seconds": args.seconds,
         "workers": args.workers,
+        "slack_ms": args.slack_ms,
+        "fault": f"{victim.name} {args.fault.upper()} at {stopped - start:.1f} s, exit code {exit_code}",
         "requests": len(load.sent),
+        "acknowledged": len(acked),
         "answered": len(answered),
-        "answers_per_second": round(len(answered) / args.seconds, 1),
+        "answered_twice": len(twice),
+        "lost": len(lost),
+        "lost_of_the_stopped_replica": sum(s.replica == victim.name for s in lost),
+        "errors": len(load.sent) - len(acked),
+        "error_examples": sorted({s.error for s in load.sent if s.error})[:5],
+        "failed_over": sum(s.failed_over for s in acked),
+        "answers_per_second": round(len(during) / args.seconds, 1),
         "latency_ms": {"p50": _percentile(latency, 50), "p99": _percentile(latency, 99), "max": round(latency[-1], 1)},
         "by_kind": by_kind,
-        "errors": len(load.sent) - len(taken),
-        "error_examples": sorted({s.error for s in load.sent if s.error})[:5],
-        "latency_ms_before_and_after_the_kill": {
+        "latency_ms_before_and_after_the_fault": {
             phase: {"p50": _percentile(values, 50), "p99": _percentile(values, 99)}
             for phase, values in (
-                ("before", _latencies(load, [s for s in answered if s.at < killed])),
-                ("after", _latencies(load, [s for s in answered if s.at >= killed])),
+                ("before", _latencies(load, [s for s in answered if s.at < stopped])),
+                ("after", _latencies(load, [s for s in answered if s.at >= stopped])),
             )
         },
-        "failed_over": sum(s.failed_over for s in taken),
-        "lost_with_the_killed_replica": sum(s.replica == victim for s in lost),
-        "lost_otherwise": sum(s.replica != victim for s in lost),
-        "answered_twice": len(twice),
+        "last_answer_of_the_stopped_replica_s_after_the_fault": round(
+            max((load.fake.arrivals[s.key][0] - stopped for s in victims), default=0.0), 1
+        ),
         "apologies": sum(t.startswith("Sorry") for t in texts),
-        "killed": f"{victim} (SIGKILL) at {killed - start:.1f} s",
         "memory_mb": {name: {k: round(v) for k, v in m.items()} for name, m in sorted(memory.items())},
         "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}",
+        f"Python {platform.python_version()}, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
     }
 
 

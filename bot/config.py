@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     # section there ("Read the note"), as the site's generator names its pages and headings.
     notes_site_url: str = ""
     notes_site_style: SiteStyle = "quartz"
+    # After SIGTERM, how long `notesbot serve` takes to finish the answers it acknowledged before it exits: below
+    # Kubernetes' 30 s default grace period, preStop pause included (whatever is left then, another replica answers).
+    shutdown_grace_seconds: float = Field(default=20, ge=0, le=600)
+    # Socket Mode: how long the link to Slack may stay down before /readyz fails and the process exits (to be
+    # restarted by systemd, compose or Kubernetes: no load balancer notices a dead Socket Mode process).
+    socket_mode_down_seconds: float = Field(default=60, gt=0, le=3600)
 
     @field_validator("slack_api_url")
     @classmethod

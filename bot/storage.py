@@ -8,7 +8,6 @@ migrations of `bot.migrate`, which imports this module (this one imports nothing
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,21 +25,39 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
-    delete,
     event,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = MetaData()
 
-# Slack event ids already answered, so a retried (or re-delivered) event is answered once.
-EVENT_MEMORY = timedelta(hours=1)  # how long an id is kept: Slack's last retry comes about 5 minutes after the first
-handled_events = Table(
-    "handled_events",
+# Every acknowledged question until it is answered (bot.slack.durable; its SQL in bot.slack.pending): recorded before
+# the ack, replayed by any process once its owner stops heartbeating. A row is also its delivery's claim: a second
+# delivery (an event re-delivered by Slack, a request re-sent by a proxy; any process) finds it and is not answered.
+pending_answers = Table(
+    "pending_answers",
     metadata,
-    Column("event_id", String(64), primary_key=True),
-    Column("handled_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("work", String(128), nullable=False),  # the name the deferred work is registered under
+    Column("delivery_id", String(128)),  # Slack's id of what it sent: an event's event_id, else the trigger_id
+    Column("body", Text, nullable=False),  # the payload Bolt received, as JSON
+    Column("status", String(16), nullable=False),  # pending, posting, done, unknown, expired, dropped
+    Column("owner", String(128)),  # the process answering it; NULL once released for anyone to take
+    Column("taken_at", DateTime(timezone=True), nullable=False),  # recorded, or claimed by its owner
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),  # answering posts attempted
+    Column("finished_at", DateTime(timezone=True)),
+    UniqueConstraint("work", "delivery_id", name="uq_pending_answers_delivery"),
+)
+Index("ix_pending_answers_status_taken", pending_answers.c.status, pending_answers.c.taken_at)
+
+# The processes answering questions, each stamping its heartbeat every second or so; one that stops is dead.
+answer_workers = Table(
+    "answer_workers",
+    metadata,
+    Column("worker_id", String(128), primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
 )
 
 # One row per (team, channel, local date): the claim that makes a digest post happen once.
@@ -157,6 +174,7 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(connection, _record) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         return engine
@@ -169,21 +187,3 @@ def dialect_insert(engine: Engine, table: Table) -> Any:
     """An INSERT into `table` with the ON CONFLICT clauses of the engine's database (PostgreSQL or SQLite)."""
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
-
-
-def claim_event(engine: Engine, event_id: str, now: datetime) -> bool:
-    """Record Slack's `event_id` as handled; True only for the one caller (of any process) that recorded it.
-
-    Insert-or-ignore on the primary key, so that concurrent deliveries race safely on SQLite and
-    PostgreSQL alike; ids past their expiry (EVENT_MEMORY) are forgotten first.
-    """
-    row = {"event_id": event_id[:64], "handled_at": now, "expires_at": now + EVENT_MEMORY}
-    insert = (
-        dialect_insert(engine, handled_events)
-        .values(row)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(handled_events.c.event_id)  # a row back only when this insert happened
-    )
-    with engine.begin() as connection:
-        connection.execute(delete(handled_events).where(handled_events.c.expires_at < now))
-        return connection.execute(insert).first() is not None

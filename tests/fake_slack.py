@@ -32,6 +32,8 @@
 - answers conversations.replies from threads put there with
   ``fake.add_thread(channel, ts, messages)``: the thread's messages from its first, ``limit`` of them;
   an unknown thread is ``thread_not_found``.
+- can be told to answer slowly, as Slack does across the internet: ``fake.slow_down("response_url", 0.25)``
+  (the call is recorded when it is answered, even if the caller has gone meanwhile).
 
 Calls arrive asynchronously (the bot answers after acknowledging), so tests wait with
 ``fake.wait_for("chat.postMessage")`` rather than sleeping. The ``fake_slack`` fixture in
@@ -44,6 +46,7 @@ import contextlib
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,6 +121,7 @@ class FakeSlack:
         self._view_hashes: dict[str, str] = {}  # each open modal's latest hash, by view id
         self._views = itertools.count(1)
         self._threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._delays: dict[str, float] = {}
         self._ts = itertools.count(1)
         self._responses = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -209,6 +213,9 @@ class FakeSlack:
         """A thread for conversations.replies: its messages, the first one (the thread's root) first."""
         with self._lock:
             self._threads[(channel, ts)] = [{"type": "message", "ts": ts} | messages[0], *messages[1:]]
+    def slow_down(self, method: str, seconds: float) -> None:
+        """Answer each call to `method` (a Web API method or "response_url") `seconds` late."""
+        self._delays[method] = seconds
 
     # --- reading what happened ---
 
@@ -234,6 +241,7 @@ class FakeSlack:
     # --- serving (called from the server's threads) ---
 
     def _answer(self, kind: str, method: str, path: str, body: dict, headers: dict) -> tuple[int, dict, Any]:
+        time.sleep(self._delays.get(method, 0.0))  # a round trip to Slack, outside the lock: calls overlap
         with self._lock:
             status, extra_headers, payload = self._decide(kind, method, body, headers)
             self.calls.append(Call(kind, method, path, body, headers, status, payload))

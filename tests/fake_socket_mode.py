@@ -23,6 +23,8 @@ And it fails the ways a network and a server fail (each on the newest live conne
 - `go_silent`: the connection stays up but the server stops reading, so pings get no pong and acks go unread
   (the "silent death" of a link that is connected yet dead).
 
+`SocketModeSender` sends the requests tests/slack_sender.py builds (slash commands, buttons, events) as envelopes.
+
 Counting: ``fake_slack.calls_to("apps.connections.open")`` for the URLs asked for, `handshakes` for WebSocket
 connections opened, `links` for each connection and whether it is still open. Tests wait with `wait_for_ack`,
 `wait_for_links` or `wait_until` rather than sleeping.
@@ -49,6 +51,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from tests.fake_slack import FakeSlack
+from tests.slack_sender import SlackRequests
 
 APP_ID = "A0NOTESBOT"
 DISCONNECT_REASONS = ("refresh_requested", "link_disabled", "warning")
@@ -341,3 +344,25 @@ def _abort_with_reset(connection: ServerConnection) -> None:
     sock = connection.transport.get_extra_info("socket")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close sends RST, not FIN
     connection.transport.abort()
+
+
+class SocketModeSender(SlackRequests[str]):
+    """Sends what Slack would send (tests/slack_sender.py builds it) over the fake endpoint instead of HTTP: a slash
+    command's form as a `slash_commands` envelope, a button's payload as `interactive`, an event as `events_api`
+    (an `X-Slack-Retry-Num` header becomes the envelope's `retry_attempt`, as Slack re-delivers). Returns the
+    envelope_id."""
+
+    def __init__(self, endpoint: FakeSocketMode, **options: Any) -> None:
+        super().__init__(endpoint.slack, **options)
+        self.endpoint = endpoint
+
+    def post(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> str:
+        if content_type.startswith("application/json"):
+            retry = {k.lower(): v for k, v in (headers or {}).items()}
+            attempt = int(retry.get("x-slack-retry-num", 0))
+            reason = retry.get("x-slack-retry-reason", "timeout" if attempt else "")
+            return self.endpoint.send_event(json.loads(body), retry_attempt=attempt, retry_reason=reason)
+        form = {key: values[-1] for key, values in parse_qs(body, keep_blank_values=True).items()}
+        if "payload" in form:
+            return self.endpoint.send_interactive(json.loads(form["payload"]))
+        return self.endpoint.send_slash_command(form)

@@ -11,11 +11,28 @@ from pathlib import Path
 
 import httpx
 
+from tests.fake_slack import BOT_TOKEN
 from tests.slack_sender import free_port
 
 REPO = Path(__file__).resolve().parent.parent
+SLACK_VAULT = REPO / "tests" / "fixtures" / "slack_vault"  # the Slack tests' vault (tests/slack/conftest.py: VAULT)
 # Settings of the machine running the tests that must not leak into a replica.
 _FOREIGN = ("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET")
+
+
+def serve_settings(api_url: str, folder: Path, **more: str) -> dict[str, str]:
+    """The environment of a `notesbot serve` over the Slack tests' vault, against the (fake) Web API at `api_url`,
+    with its index cache and SQLite database in `folder`, not watching the notes, logging at INFO; `more` adds or
+    overrides settings (the transport's: SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)."""
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": api_url,
+        "NOTES_DIR": str(SLACK_VAULT),
+        "NOTESBOT_CACHE_DIR": str(folder / "cache"),
+        "DATABASE_URL": f"sqlite:///{folder / 'bot.sqlite3'}",
+        "NOTES_WATCH": "off",
+        "LOG_LEVEL": "INFO",
+    } | more
 
 
 class Replica:
@@ -63,6 +80,19 @@ class Replica:
         """As a crash or an OOM kill would: no goodbye."""
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
+
+    def terminate(self) -> None:
+        """As Docker, systemd or Kubernetes stop it: SIGTERM (then wait for it with `exit_code`)."""
+        self.process.send_signal(signal.SIGTERM)
+
+    def exit_code(self, timeout: float = 60) -> int:
+        """The process's exit status once it ended (negative: the signal that ended it); fails with the log's tail."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"replica {self.name} still running after {timeout:.0f} s:\n{self.log()[-3000:]}"
+            ) from None
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -14,6 +14,7 @@ import itertools
 import json
 import socket
 import time
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
 Answer = TypeVar("Answer")
+_TRIGGERS = itertools.count(1000)
 
 
 def free_port() -> int:
@@ -75,9 +77,14 @@ class SlackRequests(ABC, Generic[Answer]):
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": self.fake.response_url(),
-            "trigger_id": f"{next(self._ids)}.1234.abcdef",
+            "trigger_id": self.trigger_id(),
         }
         return urlencode(form | fields)
+
+    def trigger_id(self) -> str:
+        """A fresh trigger_id: Slack never gives two uses of a command or a button the same one (the bot de-duplicates
+        on it), whichever sender of the tests sends them."""
+        return f"{next(self._ids)}.{next(_TRIGGERS)}.{uuid.uuid4().hex[:20]}"
 
     def command(self, text: str, **fields: str) -> Answer:
         return self.post(self.command_body(text, **fields), FORM)
@@ -125,7 +132,7 @@ class SlackRequests(ABC, Generic[Answer]):
                 "channel_id": CHANNEL,
                 "is_ephemeral": True,
             },
-            "trigger_id": f"{next(self._ids)}.1234.abcdef",
+            "trigger_id": self.trigger_id(),
             "team": {"id": TEAM_ID, "domain": "fake-team"},
             "enterprise": None,
             "is_enterprise_install": False,

@@ -26,7 +26,17 @@ def create_app(
     (bot.slack.oauth), each workspace's token comes from the installation store."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     # The request verification middleware refuses unsigned, badly signed and stale (> 5 min) requests.
-    app = App(client=client, signing_secret=secret, request_verification_enabled=True, oauth_settings=oauth_settings)
+    # process_before_response: the ack (the HTTP response, or the envelope's ack in Socket Mode) leaves only once the
+    # listener has returned, wherever it calls ack() and for events too (which Bolt otherwise acks before the
+    # listener runs), so that the question its `deps.later` recorded is on disk before Slack hears it was received.
+    # Listeners only ack and hand on (bot.slack.durable), which keeps this within milliseconds.
+    app = App(
+        client=client,
+        signing_secret=secret,
+        request_verification_enabled=True,
+        oauth_settings=oauth_settings,
+        process_before_response=True,
+    )
     register_listeners(app, deps)
     app.error(_log_bolt_error)
     return app

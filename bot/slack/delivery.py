@@ -24,6 +24,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
 from bot.slack.messages import Message, apology_message
+from bot.slack.post_watch import detail_of, outcome_of_error, outcome_of_status, watch_for
 
 log = logging.getLogger("notesbot.slack")
 
@@ -58,15 +59,21 @@ def slack_reason(error: Exception) -> str:
 
 
 def post_to_response_url(response_url: str | None, message: Message) -> bool:
-    """Post to a response_url with retries; log Slack's reason and return False when it fails."""
+    """Post to a response_url with retries; log Slack's reason and return False when it fails. The post is reported
+    to the current post watch (bot.slack.post_watch) before and after."""
     if not response_url:
         log.warning("no response_url to answer on")
         return False
+    webhook = WebhookClient(response_url, retry_handlers=retry_handlers())
+    watch = watch_for(answering=True)
+    watch.before("response_url")  # as late as can be: a crash between the mark and the post loses the answer
     try:
-        response = WebhookClient(response_url, retry_handlers=retry_handlers()).send_dict(message)
+        response = webhook.send_dict(message)
     except (SlackClientError, OSError) as error:
+        watch.after("response_url", outcome_of_error(error), detail_of(error))
         log.warning("response_url post failed: %s", slack_reason(error))
         return False
+    watch.after("response_url", outcome_of_status(response.status_code), f"HTTP {response.status_code}")
     if response.status_code != 200:
         log.warning("response_url post refused: HTTP %s %s", response.status_code, (response.body or "")[:200])
         return False

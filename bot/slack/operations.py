@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from slack_bolt import App
@@ -33,7 +35,10 @@ from bot.engine.search import Searcher
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.migrate import create_schema
 from bot.slack import oauth
+from bot.slack.deps import new_answer_pool
+from bot.slack.durable import DurableAnswers
 from bot.slack.observe import Observer
+from bot.socket_link import SocketLink
 from bot.storage import make_engine
 
 log = logging.getLogger(__name__)
@@ -49,7 +54,12 @@ class Operations:
     metrics: Metrics
     observer: Observer
     oauth_settings: OAuthSettings | None
+    answers: DurableAnswers  # the deferred answers, recorded in `engine` and run on the (observed) answer pool
     watcher: NotesWatcher | None = None
+    link: SocketLink | None = None  # Socket Mode's link to Slack, once connected: /readyz asks it too
+    stopping: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM: no new requests
+    _grace_ends: float | None = None  # time.monotonic() when the answers under way must be done
+    _was_ready: bool | None = None
 
     @classmethod
     def start(
@@ -64,8 +74,9 @@ class Operations:
         metrics = Metrics()
         metrics.track_index(live)
         observer = Observer(metrics, engine, clock)
+        answers = DurableAnswers(engine, observer.answer_pool(new_answer_pool()), clock)
         watcher = _watcher(live, settings) if watch else None
-        return cls(settings, engine, live, metrics, observer, oauth.oauth_settings(settings, engine), watcher)
+        return cls(settings, engine, live, metrics, observer, oauth.oauth_settings(settings, engine), answers, watcher)
 
     def searcher_source(self) -> Searcher:
         """The `searcher_source` of the Slack app: the current index, its searches observed."""
@@ -110,14 +121,44 @@ class Operations:
         self.observer.instrument(app)
 
     def ready(self) -> tuple[bool, str]:
-        """Ready when the index is loaded and the database answers."""
+        """Ready when the index is loaded, the database answers and (Socket Mode) the link to Slack is up or down for
+        less than its limit; not ready once stopping. A change of readiness is logged with its reason."""
+        ready, reason = self._readiness()
+        if ready != self._was_ready:
+            log.log(logging.INFO if ready else logging.WARNING, "/readyz: %s", reason)
+            self._was_ready = ready
+        return ready, reason
+
+    def _readiness(self) -> tuple[bool, str]:
+        if self.stopping.is_set():
+            return False, "stopping: finishing the answers under way, taking no new requests"
+        link_up, link_state = self.link.ready() if self.link is not None else (True, "")
+        if not link_up:
+            return False, link_state
         snapshot = self.live.snapshot
         try:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except Exception as error:  # any failure to reach the database means: send no traffic here
             return False, f"database unreachable: {error.__class__.__name__}"
-        return True, f"ready: {snapshot.note_count} notes, {snapshot.section_count} sections"
+        ready = f"ready: {snapshot.note_count} notes, {snapshot.section_count} sections"
+        return True, f"{ready}; {link_state}" if link_state else ready
+
+    def begin_stopping(self) -> None:
+        """From now on no new requests (`/slack/events` and `/readyz` answer 503), and SHUTDOWN_GRACE_SECONDS for the
+        answers under way."""
+        if self._grace_ends is None:
+            self._grace_ends = time.monotonic() + self.settings.shutdown_grace_seconds
+        self.stopping.set()
+
+    def grace_left(self) -> float:
+        return 0.0 if self._grace_ends is None else max(0.0, self._grace_ends - time.monotonic())
+
+    def finish_answers(self) -> None:
+        """Wait out the grace period for the answers under way (what is left then, `answers.stop()` hands on)."""
+        left = self.answers.drain(self.grace_left())
+        if left:
+            log.warning("grace period over with %d answer(s) still running", left)
 
     def close(self) -> None:
         if self.watcher is not None:

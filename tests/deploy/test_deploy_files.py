@@ -399,14 +399,40 @@ def test_the_readme_explains_socket_mode_http_scaling_and_the_probes() -> None:
 
 # ---- stopping without dropping answers -------------------------------------------------------------------------
 
-SHUTDOWN_GRACE_SECONDS = 20  # how long notesbot finishes its answers after SIGTERM (SHUTDOWN_GRACE_SECONDS' default)
+# How long notesbot takes at most, after SIGTERM, to finish the answers it acknowledged (the setting's default).
+SHUTDOWN_GRACE_SECONDS = Settings.model_fields["shutdown_grace_seconds"].default
+
+
+def seconds(duration: str) -> float:
+    """A compose duration such as `30s` or `1m30s`."""
+    parts = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", duration)
+    assert parts and duration, duration
+    return int(parts.group(1) or 0) * 60 + int(parts.group(2) or 0)
 
 
 def test_a_stopping_pod_pauses_for_the_service_then_has_time_to_finish(manifests: dict[str, dict]) -> None:
     pause = container(manifests)["lifecycle"]["preStop"]["exec"]["command"]
     assert pause[0] == "sleep" and int(pause[1]) >= 3
     grace = pod(manifests)["spec"]["terminationGracePeriodSeconds"]
-    assert int(pause[1]) + SHUTDOWN_GRACE_SECONDS < grace
+    configured = float(manifests["ConfigMap"]["data"].get("SHUTDOWN_GRACE_SECONDS", SHUTDOWN_GRACE_SECONDS))
+    assert int(pause[1]) + configured < grace
+
+
+def test_compose_gives_the_bots_more_time_to_stop_than_they_take(compose: dict, socket_compose: dict) -> None:
+    for service in [*bots(compose).values(), *socket_compose["services"].values()]:
+        assert seconds(service["stop_grace_period"]) > SHUTDOWN_GRACE_SECONDS
+
+
+def test_systemd_waits_longer_than_the_bot_takes_to_stop() -> None:
+    [timeout] = unit_values("Service", "TimeoutStopSec")
+    assert int(timeout) > SHUTDOWN_GRACE_SECONDS
+    assert unit_values("Service", "KillSignal") in ([], ["SIGTERM"])  # systemd's default: SIGTERM
+
+
+def test_nginx_sends_a_request_a_stopping_or_failed_replica_did_not_take_to_the_other() -> None:
+    [directive] = re.findall(r"proxy_next_upstream ([^;]+);", (DEPLOY / "nginx.conf").read_text())
+    # non_idempotent: POSTs too; safe since each Slack delivery is recorded once (event_id or trigger_id)
+    assert {"error", "http_503", "non_idempotent"} <= set(directive.split())
 
 
 # ---- Kubernetes with git-sync ----------------------------------------------------------------------------------

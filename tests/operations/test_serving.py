@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -26,8 +27,6 @@ def metric(bot: ServedBot, name: str, **labels: str) -> float:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     return 0.0
-
-
 
 
 def request_lines(caplog: pytest.LogCaptureFixture) -> list[dict]:
@@ -91,7 +90,7 @@ def test_each_request_is_one_log_line_without_tokens_or_signatures(
     assert eventually(lambda: len(request_lines(caplog)) == 2)
     command, mention = request_lines(caplog)
     assert (command["kind"], command["outcome"]) == ("slash_command", "answered")
-    assert command["request_id"] == "1.1234.abcdef"  # the trigger id: the same in every replica's log
+    assert command["request_id"] == parse_qs(body)["trigger_id"][0]  # the trigger id: the same in every replica's log
     assert command["hits"] >= 1
     assert (mention["kind"], mention["request_id"], mention["outcome"]) == ("app_mention", "EvLOGGED01", "answered")
     assert all(isinstance(line["latency_ms"], float) for line in (command, mention))

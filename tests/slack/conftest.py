@@ -85,4 +85,3 @@ def slack(bot_server: RunningServer, fake_slack: FakeSlack) -> SlackSender:
 @pytest.fixture(scope="session")
 def searcher() -> Searcher:
     return Searcher(load_vault(VAULT, None).index)
-

@@ -30,9 +30,7 @@ def requests(metrics: Metrics, kind: str, outcome: str) -> float:
 
 
 @pytest.fixture
-def observed(
-    fake_slack: FakeSlack, tmp_path: Path, searcher: Searcher, sqlite_engine: Engine
-) -> Observed:
+def observed(fake_slack: FakeSlack, tmp_path: Path, searcher: Searcher, sqlite_engine: Engine) -> Observed:
     """The app with its searches, answer pool and listener runs observed, as bot.slack.server builds it."""
     metrics = Metrics()
     observer = Observer(metrics, sqlite_engine, lambda: NOW)

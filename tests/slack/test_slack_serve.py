@@ -1,4 +1,6 @@
-"""`notesbot serve`: Socket Mode with an app token, clear errors for missing settings, logs without secrets."""
+"""`notesbot serve`: Socket Mode deliveries de-duplicated, clear errors for missing settings, logs without secrets.
+
+The real process over Socket Mode: tests/socket_mode/test_serve_socket_mode.py."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import json
 import logging
 
 import pytest
-from slack_bolt import App, BoltRequest
+from slack_bolt import BoltRequest
 
 from bot.config import ConfigError
 from bot.slack.server import build_bolt_app, serve_command
@@ -16,23 +18,6 @@ from tests.slack.conftest import SlackSender, bot_settings
 from tests.slack_sender import SIGNING_SECRET
 
 APP_TOKEN = "xapp-1-A0NOTESBOT-fake-app-token"
-
-
-def test_with_an_app_token_serve_connects_over_socket_mode(fake_slack, tmp_path, monkeypatch):
-    connected: list[tuple[App, str]] = []
-
-    class SocketModeRecorder:
-        def __init__(self, app: App, app_token: str) -> None:
-            connected.append((app, app_token))
-
-        def start(self) -> None:
-            """Returns at once: the real handler would block on the WebSocket."""
-
-    monkeypatch.setattr("slack_bolt.adapter.socket_mode.SocketModeHandler", SocketModeRecorder)
-    settings = bot_settings(fake_slack, tmp_path, slack_app_token=APP_TOKEN, slack_signing_secret=None)
-    assert serve_command(argparse.Namespace(), settings) == 0
-    [(app, token)] = connected
-    assert isinstance(app, App) and token == APP_TOKEN
 
 
 def test_socket_mode_deliveries_are_deduplicated_on_event_id_without_retry_headers(fake_slack, tmp_path):

@@ -173,7 +173,7 @@ def test_a_redelivered_event_is_acked_again_and_reaches_the_app_marked_as_a_retr
     socket_mode.wait_for_ack(again)
     posts = fake_slack.wait_for("chat.postMessage", count=2)
 
-    # Answering it once is the app's part (notesbot keeps the event_ids it answered, tests/slack/test_slack_dedup.py).
+    # Answering it once is the app's part (tests/socket_mode/test_serve_socket_mode.py).
     assert sorted(p.body["text"] for p in posts) == ["mentioned: hello (retry 0)", "mentioned: hello (retry 1)"]
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_thread_memory"
-down_revision = "0002_slack_oauth_stores"
+down_revision = "0003_pending_answers"
 branch_labels = None
 depends_on = None
 

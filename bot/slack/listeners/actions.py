@@ -1,10 +1,10 @@
 """The buttons of an answer: Share to channel, Next match, Dismiss, and 👍 / 👎 on a private answer (`/notes`,
 "Find in notes"); Next match on an answer in an assistant thread.
 
-Each is acknowledged at once. Share, next and dismiss are then worked out on the answer pool and
-answered through the payload's `response_url`; a rating is recorded (bot.slack.feedback) and thanked
-privately. A follow-up's buttons carry its thread's context, and search it the same way; an answer to
-"Find in notes" carries the thread of its message, where Share posts it.
+Each is acknowledged at once, then worked out on the answer pool (bot.slack.durable) and answered through
+the payload's `response_url` (Next match in a thread: in place, with chat.update); a rating is recorded
+(bot.slack.feedback) and thanked privately. A follow-up's buttons carry its thread's context, and search it the
+same way; an answer to "Find in notes" carries the thread of its message, where Share posts it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bot.engine.search import Hit
 from bot.slack.answers import private_answer, shown, thread_reply
 from bot.slack.delivery import POST_OPTIONS, apology_on_failure, call, post_to_response_url, private_reply
 from bot.slack.deps import ListenerDeps
+from bot.slack.durable import deferred
 from bot.slack.feedback import rated_hit, record_feedback
 from bot.slack.messages import (
     DISMISS_ACTION,
@@ -56,23 +57,24 @@ def register(app: App, deps: ListenerDeps) -> None:
         deps.later(next_match, deps, body, client)
 
     @app.action(DISMISS_ACTION)
-    def dismiss_button(ack: Ack, body: dict[str, Any]) -> None:
+    def dismiss_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        deps.later(dismiss, body)
+        deps.later(dismiss, deps, body, client)
 
     @app.action(THREAD_NEXT_ACTION)
     def thread_next_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         deps.later(next_in_thread, deps, body, client)
 
-    def rating_button(ack: Ack, body: dict[str, Any], respond: Callable[..., Any]) -> None:
+    def rating_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        rate(deps, body, respond)
+        deps.later(rate, deps, body, client)
 
     app.action(HELPFUL_ACTION)(rating_button)
     app.action(UNHELPFUL_ACTION)(rating_button)
 
 
+@deferred("share_button")
 def share(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Post the match in the channel (an answer to "Find in notes": in its message's thread), saying who
     shared it, and delete the private answer."""
@@ -113,6 +115,7 @@ def share_in_thread(
     return True
 
 
+@deferred("next_button")
 def next_match(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Replace the answer with the query's next hit (after the last, the first again)."""
     reply = private_reply(body.get("response_url"), client, action_context(body))
@@ -136,6 +139,7 @@ def channel_scope(deps: ListenerDeps, body: dict[str, Any]) -> Scope | None:
     return deps.scope_for(team_of(body), action_context(body)["channel_id"])
 
 
+@deferred("thread_next_button")
 def next_in_thread(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Show the answer's next hit in its place, in the assistant thread (the person's own conversation with
     the bot, so changing the message in place changes it for them alone)."""
@@ -158,13 +162,15 @@ def next_in_thread(deps: ListenerDeps, body: dict[str, Any], client: WebClient) 
             apologise(apology_message())
 
 
-def dismiss(body: dict[str, Any]) -> None:
+@deferred("dismiss_button")
+def dismiss(_deps: ListenerDeps, body: dict[str, Any], _client: WebClient) -> None:
     """Delete the private answer."""
     if not post_to_response_url(body.get("response_url"), {"delete_original": True}):
         log.warning("could not dismiss a result message")
 
 
-def rate(deps: ListenerDeps, body: dict[str, Any], respond: Callable[..., Any]) -> None:
+@deferred("rating_button")
+def rate(deps: ListenerDeps, body: dict[str, Any], _client: WebClient) -> None:
     """Record a 👍 or 👎 against the section the answer showed, and thank the user privately."""
     action = pressed(body)
     try:
@@ -177,4 +183,5 @@ def rate(deps: ListenerDeps, body: dict[str, Any], respond: Callable[..., Any]) 
     user = body.get("user") or {}
     hit = rated_hit(deps.searcher_source(), query, position, context, channel_scope(deps, body))
     if record_feedback(deps.engine, deps.clock(), team_of(body), user.get("id"), query, hit, helpful):
-        respond(**feedback_thanks_message(helpful), response_type="ephemeral", replace_original=False)
+        thanks = feedback_thanks_message(helpful) | {"response_type": "ephemeral", "replace_original": False}
+        post_to_response_url(body.get("response_url"), thanks)

@@ -25,7 +25,8 @@ from slack_sdk import WebClient
 from bot.slack.conversations import Asked, answer_in_thread, reply
 from bot.slack.delivery import POST_OPTIONS, call
 from bot.slack.deps import ListenerDeps
-from bot.slack.listeners.events import first_delivery, today_topic
+from bot.slack.durable import deferred
+from bot.slack.listeners.events import today_topic
 from bot.slack.messages import assistant_greeting, help_message, thread_title
 from bot.slack.payloads import asks_nothing, from_a_bot, query_from_slack_text, team_of
 from bot.slack.prompts import suggested_prompts
@@ -53,11 +54,12 @@ def register(app: App, deps: ListenerDeps) -> None:
     app.assistant(assistant)
 
 
+@deferred("assistant_thread_started")
 def greet(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Greet a new assistant thread and suggest prompts: today's topic, well-covered headings."""
     thread = (body.get("event") or {}).get("assistant_thread") or {}
     channel, thread_ts = thread.get("channel_id"), thread.get("thread_ts")
-    if not channel or not thread_ts or not first_delivery(deps, body):
+    if not channel or not thread_ts:
         return
     call(client.chat_postMessage, channel=channel, thread_ts=thread_ts, **assistant_greeting(), **POST_OPTIONS)
     prompts = suggested_prompts(deps.searcher_source(), today_topic(deps))
@@ -66,11 +68,12 @@ def greet(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
         call(client.assistant_threads_setSuggestedPrompts, **setting)
 
 
+@deferred("assistant_message")
 def answer_assistant_message(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Answer a message in an assistant thread, in the thread's context; its first question titles it."""
     event = body.get("event") or {}
     channel, thread_ts = event.get("channel") or "", event.get("thread_ts") or ""
-    if from_a_bot(event) or not channel or not thread_ts or not first_delivery(deps, body):
+    if from_a_bot(event) or not channel or not thread_ts:
         return
     asked = Asked(ThreadKey(team_of(body), channel, thread_ts), channel, thread_ts, event.get("user"))
     question = query_from_slack_text(event.get("text") or "")

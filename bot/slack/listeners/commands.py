@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from bot.slack.answers import private_answer
 from bot.slack.delivery import apology_on_failure, private_reply
 from bot.slack.deps import ListenerDeps
+from bot.slack.durable import deferred
 from bot.slack.messages import help_message
 from bot.slack.payloads import query_from_slack_text
 from bot.slack.scope_command import scope_command
@@ -26,11 +27,12 @@ HELP_WORDS = {"help", "-h", "--help", "?"}
 
 def register(app: App, deps: ListenerDeps) -> None:
     @app.command(COMMAND)
-    def notes_command(ack: Callable[..., None], command: dict[str, Any], client: WebClient) -> None:
+    def notes_command(ack: Callable[..., None], body: dict[str, Any], client: WebClient) -> None:
         ack()
-        deps.later(answer_command, deps, command, client)
+        deps.later(answer_command, deps, body, client)
 
 
+@deferred("slash_command")
 def answer_command(deps: ListenerDeps, command: dict[str, Any], client: WebClient) -> None:
     """Reply to `/notes <text>`: usage, the digest's reply, or the answer to the query."""
     reply = private_reply(command.get("response_url"), client, command)

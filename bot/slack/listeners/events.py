@@ -8,7 +8,8 @@ listeners see them.
 
 Bolt acknowledges events by itself; the listeners hand them on to the answer pool. Slack re-delivers
 an event it thinks was not acknowledged, possibly to another process of the bot, and in Socket Mode
-without retry headers: each `event_id` is claimed once in the shared database before it is answered.
+without retry headers: `deps.later` records each event's work under its `event_id` in the shared database
+(bot.slack.durable), and a re-delivery that finds it recorded is not answered again.
 """
 
 from __future__ import annotations
@@ -18,17 +19,16 @@ from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.engine.search import Hit
 from bot.slack.conversations import Asked, answer_in_thread, reply, summon
 from bot.slack.delivery import call
 from bot.slack.deps import ListenerDeps
+from bot.slack.durable import deferred
 from bot.slack.messages import help_message, home_view
 from bot.slack.payloads import asks_nothing, from_a_bot, query_from_slack_text, team_of, thread_of
 from bot.slack.thread_memory import ThreadKey
 from bot.slack.unfurls import link_previews, shared_urls, unfurl_target
-from bot.storage import claim_event
 
 log = logging.getLogger("notesbot.slack")
 
@@ -50,18 +50,19 @@ def register(app: App, deps: ListenerDeps) -> None:
         deps.later(unfurl_links, deps, body, client)
 
     @app.event("app_home_opened")
-    def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        deps.later(publish_home, deps, event, body, client)
+    def home_opened(body: dict[str, Any], client: WebClient) -> None:
+        deps.later(publish_home, deps, body, client)
 
     if app.installation_store is not None:  # OAuth mode: an uninstall deletes the workspace's tokens
         app.enable_token_revocation_listeners()
 
 
+@deferred("app_mention")
 def answer_mention(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Answer in the thread of the mention (or of the message it replies to), in that thread's context; a
     mention without a question answers the thread's first message, or gets the help outside threads."""
     event = body.get("event") or {}
-    if from_a_bot(event) or not first_delivery(deps, body):
+    if from_a_bot(event):
         return
     channel, in_thread = event.get("channel") or "", thread_of(event)
     thread_ts = in_thread or event.get("ts") or ""
@@ -75,13 +76,12 @@ def answer_mention(deps: ListenerDeps, body: dict[str, Any], client: WebClient) 
         reply(client, asked, help_message())
 
 
+@deferred("direct_message")
 def answer_direct_message(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Answer a person's direct message to the bot, read with what they asked just before; other messages
     the bot sees are not its to answer."""
     event = body.get("event") or {}
-    if event.get("channel_type") != "im" or event.get("subtype") not in ASKING_SUBTYPES:
-        return
-    if from_a_bot(event) or not first_delivery(deps, body):
+    if event.get("channel_type") != "im" or event.get("subtype") not in ASKING_SUBTYPES or from_a_bot(event):
         return
     # In a DM the answer follows the question, in its thread only if the question was in one; outside
     # threads the conversation is the thread (bot.slack.thread_memory keeps only its last hour).
@@ -94,13 +94,14 @@ def answer_direct_message(deps: ListenerDeps, body: dict[str, Any], client: WebC
         answer_in_thread(deps, client, asked, question)
 
 
+@deferred("link_shared")
 def unfurl_links(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Preview the shared links whose videos (or published pages) the channel's notes have: one chat.unfurl
     with every preview, keyed by the URLs as shared; none at all when the notes have none of them."""
     event = body.get("event") or {}
     target = unfurl_target(event)
     urls = shared_urls(event)
-    if target is None or not urls or not first_delivery(deps, body):
+    if target is None or not urls:
         return
     scope = deps.scope_for(team_of(body), event.get("channel"))
     previews = link_previews(deps.searcher_source(), urls, scope, deps.site)
@@ -108,26 +109,15 @@ def unfurl_links(deps: ListenerDeps, body: dict[str, Any], client: WebClient) ->
         call(client.chat_unfurl, **target, unfurls=previews)
 
 
-def publish_home(deps: ListenerDeps, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+@deferred("app_home_opened")
+def publish_home(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Publish App Home: what the bot does, how to ask, the vault's size and today's topic."""
-    if event.get("tab", "home") != "home" or not first_delivery(deps, body):
+    event = body.get("event") or {}
+    if event.get("tab", "home") != "home":
         return
     index = deps.searcher_source().index
     view = home_view(index.note_count, index.section_count, today_topic(deps), deps.site)
     call(client.views_publish, user_id=event["user"], view=view)
-
-
-def first_delivery(deps: ListenerDeps, body: dict[str, Any]) -> bool:
-    """Claim the event's id; False if another delivery (or process) already has it."""
-    event_id = body.get("event_id")
-    if not event_id:
-        return True
-    try:
-        return claim_event(deps.engine, event_id, deps.clock())
-    except SQLAlchemyError as error:
-        # Better a rare double answer than silence while the database is away.
-        log.error("could not record event %s as handled: %s", event_id, error.__class__.__name__)
-        return True
 
 
 def today_topic(deps: ListenerDeps) -> Hit | None:

@@ -19,6 +19,7 @@ from bot.engine.follow_up import ThreadContext
 from bot.slack.answers import private_answer
 from bot.slack.delivery import apology_on_failure, call, post_to_response_url
 from bot.slack.deps import ListenerDeps
+from bot.slack.durable import deferred
 from bot.slack.listeners.views import open_search_modal
 from bot.slack.messages import Message, nothing_to_search_message
 from bot.slack.payloads import asks_nothing, limit_query, query_from_slack_text, team_of
@@ -43,6 +44,7 @@ def register(app: App, deps: ListenerDeps) -> None:
         open_search_modal(client, body)
 
 
+@deferred("find_in_notes")
 def answer_message_shortcut(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Search the message's text and answer the person privately beside the message."""
     message = body.get("message") or {}

@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from bot.slack.answers import modal_results
 from bot.slack.delivery import call
 from bot.slack.deps import ListenerDeps
+from bot.slack.durable import deferred
 from bot.slack.messages import OPEN_SEARCH_ACTION, SEARCH_BLOCK, SEARCH_INPUT, SEARCH_MODAL, search_modal
 from bot.slack.payloads import pressed
 
@@ -55,6 +56,7 @@ def open_search_modal(client: WebClient, body: dict[str, Any]) -> None:
     call(client.views_open, trigger_id=body.get("trigger_id"), view=search_modal())
 
 
+@deferred("search_modal_enter")
 def update_search_modal(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Show the best sections for the words entered, in place of the modal the Enter came from."""
     view = body.get("view") or {}

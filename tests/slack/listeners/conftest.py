@@ -1,5 +1,6 @@
 """A Bolt app built by `bot.slack.app.create_app` over the Slack tests' vault (`searcher`), a fresh database
-(`sqlite_engine`) and a fixed clock, driven in process by a `BoltDispatcher` (tests/slack/dispatch.py)."""
+(`sqlite_engine`, where the deferred answers are recorded) and a fixed clock, driven in process by a
+`BoltDispatcher` (tests/slack/dispatch.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.engine.search import Searcher
 from bot.slack.app import create_app
 from bot.slack.delivery import make_web_client
 from bot.slack.deps import ListenerDeps
+from bot.slack.durable import DurableAnswers
 from tests.fake_slack import FakeSlack
 from tests.slack.conftest import bot_settings
 from tests.slack.dispatch import NOW, BoltDispatcher, InlineExecutor
@@ -32,7 +34,9 @@ def make_slack(fake_slack: FakeSlack, tmp_path: Path, searcher: Searcher, sqlite
         client: WebClient | None = None, oauth_settings: OAuthSettings | None = None, **hooks: Any
     ) -> BoltDispatcher:
         settings = bot_settings(fake_slack, tmp_path)
-        deps = ListenerDeps(lambda: searcher, sqlite_engine, lambda: NOW, InlineExecutor(), **hooks)
+        pool = InlineExecutor()
+        answers = DurableAnswers(sqlite_engine, pool, lambda: NOW)
+        deps = ListenerDeps(lambda: searcher, sqlite_engine, lambda: NOW, pool, **hooks, durable=answers)
         app = create_app(settings, client or make_web_client(settings), deps, oauth_settings)
         return BoltDispatcher(app, fake_slack)
 

@@ -11,13 +11,24 @@ from bot.slack.listeners.commands import COMMAND
 from tests.fake_slack import FakeSlack
 from tests.slack.dispatch import BoltDispatcher
 from tests.slack.listeners.conftest import MakeSlack
-from tests.slack_sender import CHANNEL, USER
+from tests.slack_sender import CHANNEL, FORM, USER
 
 
 def test_a_command_is_acknowledged_with_an_empty_200(slack: BoltDispatcher) -> None:
     response = slack.command("computer vision")
 
     assert (response.status, response.body) == (200, "")
+
+
+def test_a_command_sent_twice_with_one_trigger_id_is_acknowledged_twice_and_answered_once(
+    slack: BoltDispatcher, fake_slack: FakeSlack
+) -> None:
+    body = slack.command_body("computer vision")  # as a proxy re-sends a request to another replica
+
+    statuses = [slack.post(body, FORM).status for _ in range(2)]
+
+    assert statuses == [200, 200]
+    assert len(fake_slack.calls_to("response_url")) == 1
 
 
 @pytest.mark.parametrize("text", ["", "help", "HELP", "-h", "--help", "?", "help me please"])
