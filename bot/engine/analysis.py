@@ -11,8 +11,9 @@ from functools import lru_cache
 import Stemmer
 
 # Words (letters and digits, with inner apostrophes or dots as in "don't" and "u.s"); timestamp
-# labels such as "[38:00]" yield only digits, which `_is_noise` drops.
-_WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*")
+# labels such as "[38:00]" yield only digits, which `_is_noise` drops. (Possessive: nothing read is given back,
+# as nothing could follow it.)
+_WORD = re.compile(r"[^\W_]++(?:['’.][^\W_]++)*+")
 # "pass-through", "self-driving", "R&D", "AT&T": the parts are words, and so is the whole written solid
 # (the only form that keeps "AT&T", whose parts are stopwords). Tried only where a word starts, and a
 # word once read is never read shorter (possessive `++`): a joiner cannot follow a shorter part of it,
@@ -67,7 +68,7 @@ def words(text: str) -> list[str]:
     text = normalize(text)
     if _has_joiner(text):
         text = _COMPOUND.sub(_with_joined, text)
-    return [word for raw in _WORD.findall(text) if (word := _content_word(raw))]
+    return list(filter(None, map(_content_word, _WORD.findall(text))))
 
 
 def query_words(text: str, solid_weight: float) -> list[tuple[str, float]]:

@@ -1,7 +1,7 @@
 """Parsed notes: one markdown file's bytes in, a `Note` of `Section`s (and the problems found) out.
 
 Pure functions over plain data. Front matter is read with python-frontmatter and the document
-structure with markdown-it-pyrs (markdown-it in Rust, twenty times as fast as markdown-it-py, which
+structure with markdown-it-pyrs (markdown-it in Rust, about ten times as fast as markdown-it-py, which
 read the same sections before it), so a `#` inside a code block is no heading. Section bodies become
 "clean text": wikilinks shown by their display text, HTML removed, callouts kept as text, bullets
 as `•`, strong emphasis as `**…**` and each timestamp anchor as a canonical `[38:00]` label.
@@ -104,7 +104,7 @@ def section_url(note: Note, section: Section) -> str | None:
 
 def replace_wikilinks(text: str) -> str:
     """`[[target | shown]]` becomes `shown`, `[[target]]` becomes `target`."""
-    return WIKILINK.sub(_wikilink_display, text)
+    return WIKILINK.sub(_wikilink_display, text) if "[[" in text else text
 
 
 def _wikilink_display(match: re.Match[str]) -> str:
@@ -114,9 +114,12 @@ def _wikilink_display(match: re.Match[str]) -> str:
 
 def clean_inline_text(text: str) -> str:
     """Plain text of a snippet of markdown-ish text: no wikilink syntax, tags or callout markers."""
+    # each pattern run only where its first character is: most snippets have no tag, callout or wikilink
     text = replace_wikilinks(text)
-    text = _TAG.sub(" ", text)
-    text = _CALLOUT.sub("", text)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "[!" in text:
+        text = _CALLOUT.sub("", text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -226,7 +229,8 @@ class _OpenSection:
     def close(self, seconds: list[int | None]) -> Section:
         """The section, once the note's timestamps are read: labels in the text, moments in order."""
         text = _BLANK_LINES.sub("\n\n", "".join(self.parts)).strip()
-        text = _LABEL_SLOT.sub(lambda slot: _label(slot, seconds), text)
+        if "\x00" in text:
+            text = _LABEL_SLOT.sub(lambda slot: _label(slot, seconds), text)
         timestamps = tuple(s for s in (seconds[k] for k in self.stamps) if s is not None)
         return Section(self.heading, self.path, self.level, text, timestamps, self.line)
 
@@ -254,10 +258,16 @@ class _Source:
     def __init__(self, body: str) -> None:
         self.body = body
         self.data = body.encode("utf-8")
+        self._counted = (0, 0)  # (offset, its line): blocks are asked for in order, so count on from there
 
     def line(self, at: int) -> int:
         """The 0-based line of a byte offset."""
-        return self.data.count(b"\n", 0, at)
+        offset, line = self._counted
+        if at < offset:
+            offset, line = 0, 0
+        line += self.data.count(b"\n", offset, at)
+        self._counted = (at, line)
+        return line
 
     def text(self, start: int, end: int) -> str:
         return self.data[start:end].decode("utf-8")
@@ -382,6 +392,8 @@ _BLOCKS = frozenset(
 
 
 def _links(content: str, line: int) -> list[Link]:
+    if "[[" not in content:
+        return []
     return [
         Link(m.group(1).strip(), line + content.count("\n", 0, m.start()))
         for m in WIKILINK.finditer(content)
