@@ -19,6 +19,7 @@ import yaml
 from markdown_it.common.normalize_url import normalizeLinkText
 from markdown_it_pyrs import MarkdownIt, Node
 
+from bot.engine.records import pickled_as_fields
 from bot.engine.timestamps import format_timestamp, read_note_timestamps
 
 WIKILINK = re.compile(r"!?\[\[([^\]\[|#^]*)(?:[#^][^\]\[|]*)?(?:\|([^\]\[]*))?\]\]")
@@ -46,6 +47,7 @@ _MD_WITHOUT_CODE_SPANS = MarkdownIt("zero").enable_many(
 )
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Section:
     heading: str  # "" for the text before the first heading
@@ -56,12 +58,14 @@ class Section:
     line: int  # 1-based line of the heading in the file
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Link:
     target: str  # as written in `[[target | shown]]`
     line: int  # where it is first written
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Note:
     path: str  # relative to the vault, with forward slashes
@@ -72,6 +76,7 @@ class Note:
     tags: tuple[str, ...] = ()  # front matter `tags`, as `note_tags` reads them
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Problem:
     path: str
