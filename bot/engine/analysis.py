@@ -11,11 +11,14 @@ from functools import lru_cache
 import Stemmer
 
 # Words (letters and digits, with inner apostrophes or dots as in "don't" and "u.s"); timestamp
-# labels such as "[38:00]" yield only digits, which `_is_noise` drops.
-_WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*")
+# labels such as "[38:00]" yield only digits, which `_is_noise` drops. (Possessive: nothing read is given back,
+# as nothing could follow it.)
+_WORD = re.compile(r"[^\W_]++(?:['’.][^\W_]++)*+")
 # "pass-through", "self-driving", "R&D", "AT&T": the parts are words, and so is the whole written solid
-# (the only form that keeps "AT&T", whose parts are stopwords)
-_COMPOUND = re.compile(r"[^\W_]+(?:[-&][^\W_]+)+")
+# (the only form that keeps "AT&T", whose parts are stopwords). Tried only where a word starts, and a
+# word once read is never read shorter (possessive `++`): a joiner cannot follow a shorter part of it,
+# so the matches are the same, without retrying every tail of every word of a long text.
+_COMPOUND = re.compile(r"(?<![^\W_])[^\W_]++(?:[-&][^\W_]++)+")
 _JOINERS = str.maketrans("", "", "-&")
 
 STOPWORDS = frozenset(
@@ -47,7 +50,15 @@ def normalize(text: str) -> str:
     if text.isascii():
         return text
     text = unicodedata.normalize("NFKD", text.replace("’", "'"))
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    # only runs of other characters than ASCII can hold combining marks: the rest is copied in one go
+    return _NOT_ASCII.sub(_without_combining, text)
+
+
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _without_combining(run: re.Match[str]) -> str:
+    return "".join(ch for ch in run.group(0) if not unicodedata.combining(ch))
 
 
 def words(text: str) -> list[str]:
@@ -57,7 +68,7 @@ def words(text: str) -> list[str]:
     text = normalize(text)
     if _has_joiner(text):
         text = _COMPOUND.sub(_with_joined, text)
-    return [word for raw in _WORD.findall(text) if (word := _content_word(raw))]
+    return list(filter(None, map(_content_word, _WORD.findall(text))))
 
 
 def query_words(text: str, solid_weight: float) -> list[tuple[str, float]]:
@@ -94,6 +105,7 @@ def query_words(text: str, solid_weight: float) -> list[tuple[str, float]]:
     return weighed
 
 
+@lru_cache(maxsize=200_000)  # a vault's words repeat: most are read once and looked up after
 def _content_word(raw: str) -> str | None:
     """A word as the index holds it, or None for a stopword or noise."""
     word = raw.replace(".", "")

@@ -20,6 +20,7 @@ import numpy as np
 
 from bot.engine.analysis import stem, terms, words
 from bot.engine.parsing import Link, Note
+from bot.engine.records import pickled_as_fields
 from bot.engine.scoring import (
     BODY_B,
     BODY_WEIGHT,
@@ -35,6 +36,7 @@ from bot.engine.scoring import (
 )
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class NoteTerms:
     """A note's terms, compactly: its distinct terms once, then positions into them.
@@ -184,7 +186,7 @@ class _Rows:
 
     def __init__(self) -> None:
         self.vocabulary: dict[str, int] = {}
-        self.surface: Counter[str] = Counter()
+        self.surface: dict[str, int] = {}
         self.note_paths: list[str] = []
         self.note_titles: list[str] = []
         self.note_videos: list[str | None] = []
@@ -212,8 +214,9 @@ class _Rows:
         self.note_videos.append(note.video_id)
         self.note_links.append(note.links)
         self.note_tags.append(note.tags)
+        surface, seen = self.surface, self.surface.get
         for word, count in zip(note_terms.surface_words.split(), note_terms.surface_counts, strict=True):
-            self.surface[word] += count
+            surface[word] = seen(word, 0) + count
         vocabulary = self.vocabulary
         to_global = np.array(
             [vocabulary.setdefault(term, len(vocabulary)) for term in note_terms.vocabulary.split()] + [SEPARATOR],
@@ -259,7 +262,7 @@ class _Rows:
             vocabulary=self.vocabulary,
             section_postings=section_postings,
             note_postings=note_postings,
-            surface_words=dict(self.surface),
+            surface_words=self.surface,
         )
 
 

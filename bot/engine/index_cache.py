@@ -8,6 +8,7 @@ a restart with unchanged notes loads it without parsing anything.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -94,8 +95,7 @@ class VaultLoader:
         cached = self._cached_index(stamp_key)
         if cached is not None:
             return cached
-        fresh_problems = self._parse_changed(stamps, progress)
-        vault = self._build(stamps, fresh_problems, stamp_key)
+        vault = self._build(stamps, self._parsed(stamps, progress), stamp_key)
         if self.files is not None:
             _write(self.files.index, vault)
             _write(self.files.index_key, stamp_key)
@@ -110,8 +110,10 @@ class VaultLoader:
             return cached
         return None
 
-    def _parse_changed(self, stamps: dict[str, FileStamp], progress: bool) -> dict[str, tuple[Problem, ...]]:
-        """Parse what changed into the store, batch by batch; returns the problems found now.
+    def _parsed(self, stamps: dict[str, FileStamp], progress: bool) -> Iterator[ParsedFile]:
+        """Every file's parse in path order, with the problems it has now: what changed is parsed into the
+        store, batch by batch, the rest read back from it. A first build has nothing stored, so its notes
+        are indexed as they are parsed (while the next ones are) rather than read back.
 
         A note saved broken (it cannot be served at all) does not replace the version the store has of
         it: that keeps being served, while the new problem is reported.
@@ -120,21 +122,29 @@ class VaultLoader:
         changed = {path: stamp for path, stamp in stamps.items() if known.get(path) != stamp}
         if changed:
             log.info("parsing %d changed notes (%d unchanged)", len(changed), len(stamps) - len(changed))
-        problems: dict[str, tuple[Problem, ...]] = {}
+        fresh = self._parse(changed, progress)
+        if not known:
+            yield from fresh
+            return
+        problems = {parsed.path: parsed.problems for parsed in fresh}
+        self.store.keep_only(set(stamps))
+        for stored in self.store.read():
+            yield dataclasses.replace(stored, problems=problems.get(stored.path, stored.problems))
+
+    def _parse(self, changed: dict[str, FileStamp], progress: bool) -> Iterator[ParsedFile]:
+        """Parse files into the store, batch by batch, handing each file on once stored."""
         with tqdm(total=len(changed), desc="indexing notes", unit="note", disable=not progress or None) as bar:
             for batch in parse_files(self.root, changed):
                 self.store.write(p for p in batch if p.note is not None or not self.store.serves(p.path))
-                problems.update((p.path, p.problems) for p in batch)
+                yield from batch
                 bar.update(len(batch))
-        self.store.keep_only(set(stamps))
-        return problems
 
-    def _build(self, stamps: dict[str, FileStamp], fresh: dict[str, tuple[Problem, ...]], stamp_key: str) -> Vault:
+    def _build(self, stamps: dict[str, FileStamp], parsed_files: Iterator[ParsedFile], stamp_key: str) -> Vault:
         problems: list[Problem] = []
 
         def served_notes() -> Iterator[tuple[Note, NoteTerms]]:
-            for parsed in self.store.read():
-                problems.extend(fresh.get(parsed.path, parsed.problems))
+            for parsed in parsed_files:
+                problems.extend(parsed.problems)
                 if parsed.note is not None and parsed.terms is not None:
                     yield parsed.note, parsed.terms
 

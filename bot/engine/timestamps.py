@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 # No video in any vault we have seen is a day long: past that it is a typo in the note (often MM:SS:FF).
 MAX_PLAUSIBLE_SECONDS = 24 * 3600 - 1
@@ -47,6 +48,11 @@ HUNDREDTHS_SHARE = 0.1
 _CLOCK = re.compile(r"(\d{1,3})(?::(\d{1,2}))?(?::(\d{1,2}))?(?::(\d{1,2}))?(?:[.,]\d+Z?)?", re.ASCII)
 
 
+# Stamps repeat across a vault's notes (`00:00:00`, `00:01:30`): each form is read once per process.
+_READ_CACHE = 100_000
+
+
+@lru_cache(maxsize=_READ_CACHE)
 def parse_timestamp(raw: str) -> int | None:
     """Seconds for a timestamp such as `1:02:03`, `38:00` or `01:00:17:51`; `None` if unreadable."""
     text = _strip(raw)
@@ -142,6 +148,7 @@ def _clock_parts(text: str) -> list[int] | None:
     return None if match is None else [int(p) for p in match.groups() if p is not None]
 
 
+@lru_cache(maxsize=_READ_CACHE)
 def _three_part(raw: str) -> _ThreePart | None:
     """The readings of an `a:b:c` stamp, or None for any other form (and for a `b` over 59)."""
     parts = _clock_parts(_strip(raw))

@@ -10,10 +10,11 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from bot.engine.index import NoteTerms, analyze_note
 from bot.engine.parsing import Link, Note, Problem, parse_note
+from bot.engine.records import pickled_as_fields
 
 # Obsidian's and Quartz's own folders, version control and trash are not notes.
 _SKIPPED_DIRS = {".obsidian", ".trash", ".git", "node_modules", ".quartz-cache"}
@@ -21,12 +22,14 @@ _PARALLEL_FROM = 200  # fewer files than this parse faster in one process than t
 _BATCH = 64  # files a worker parses per job
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class FileStamp:
     mtime_ns: int
     size: int
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class ParsedFile:
     path: str
@@ -85,7 +88,13 @@ def _parse_batch(job: tuple[Path, list[tuple[str, FileStamp]]]) -> list[ParsedFi
 def link_keys(path: str) -> tuple[str, str]:
     """The names a wikilink may use for a note: its path without `.md`, and its file name alone."""
     without_suffix = path[:-3] if path.lower().endswith(".md") else path
-    return without_suffix.casefold(), PurePosixPath(without_suffix).name.casefold()
+    return without_suffix.casefold(), _file_name(without_suffix).casefold()
+
+
+def _file_name(path: str) -> str:
+    """`PurePosixPath(path).name` without making a path (a vault's links are checked by the hundred thousand):
+    its last part that is neither empty nor `.`."""
+    return next((part for part in reversed(path.split("/")) if part and part != "."), "")
 
 
 def resolve_link(target: str, known: set[str]) -> bool:
