@@ -213,6 +213,7 @@ class FakeSlack:
         """A thread for conversations.replies: its messages, the first one (the thread's root) first."""
         with self._lock:
             self._threads[(channel, ts)] = [{"type": "message", "ts": ts} | messages[0], *messages[1:]]
+
     def slow_down(self, method: str, seconds: float) -> None:
         """Answer each call to `method` (a Web API method or "response_url") `seconds` late."""
         self._delays[method] = seconds
@@ -462,7 +463,13 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            if len(raw) < length:
+                # The sender died between its headers and its body (a killed process): like any HTTP server,
+                # Slack never sees an incomplete request, so it is neither answered nor recorded.
+                self.close_connection = True
+                return
             headers = {k.lower(): v for k, v in self.headers.items()}
             try:
                 body = _parse_body(raw, headers.get("content-type", ""))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from urllib.parse import urlsplit
+
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -61,6 +64,21 @@ def test_accepts_response_url_posts(fake):
         {"text": "hello", "response_type": "ephemeral"},
         {"delete_original": True},
     ]
+    assert not fake.violations
+
+
+def test_ignores_a_post_whose_sender_died_before_its_body(fake):
+    """A process killed between the headers and the body of its post: Slack never sees such a request."""
+    url = urlsplit(fake.response_url())
+    with socket.create_connection((url.hostname, url.port)) as sender:
+        sender.sendall(
+            f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
+            "Content-Length: 40\r\n\r\n".encode()
+        )
+        sender.shutdown(socket.SHUT_WR)
+        assert sender.recv(1024) == b""  # closed without an answer
+    assert WebhookClient(fake.response_url()).send_dict({"text": "later"}).status_code == 200
+    assert [c.body for c in fake.calls_to("response_url")] == [{"text": "later"}]
     assert not fake.violations
 
 
