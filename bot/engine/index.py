@@ -400,19 +400,32 @@ def _summed(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.
 def _bm25_postings(
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], vocabulary_size: int, doc_count: int
 ) -> Postings:
-    """Saturate each (term, doc) row's length-normalised tf and weight it by the term's idf, in term order."""
-    term_ids = np.concatenate([p[0] for p in parts] or [np.zeros(0, np.int32)])
-    docs = np.concatenate([p[1] for p in parts] or [np.zeros(0, np.int32)])
-    tf = np.concatenate([p[2] for p in parts] or [np.zeros(0, np.float32)])
-    parts.clear()  # the caller's list: its chunks are copied above and need not outlive this
-    order = np.argsort(term_ids, kind="stable")  # rows are in doc order: each posting list stays so
-    term_ids = term_ids[order]
-    docs = docs[order]
-    tf = tf[order]
-    del order
-    df = np.bincount(term_ids, minlength=vocabulary_size)
-    impacts = idf(df, doc_count)[term_ids]
-    impacts *= saturation(tf)
+    """Saturate each (term, doc) row's length-normalised tf and weight it by the term's idf, in term order.
+
+    The parts (chunks of rows in doc order) are placed into the posting lists one at a time, each part's rows
+    after those of the parts before it (a counting sort): the lists stay in doc order, and the whole table is
+    never held twice over, sorted and unsorted, as one global sort would hold it.
+    """
+    df = np.zeros(vocabulary_size, dtype=np.int64)
+    for term_ids, _, _ in parts:
+        df += np.bincount(term_ids, minlength=vocabulary_size)
     ptr = np.zeros(vocabulary_size + 1, dtype=np.int64)
     ptr[1:] = np.cumsum(df)
+    term_idf = idf(df, doc_count)
+    docs = np.empty(int(ptr[-1]), dtype=np.intp)  # as Postings holds them: no copy to widen them after
+    impacts = np.empty(int(ptr[-1]), dtype=np.float32)
+    filled = ptr[:-1].copy()  # where each term's next rows go
+    parts.reverse()  # the caller's list, consumed from its end: each part is freed once placed
+    while parts:
+        term_ids, part_docs, tf = parts.pop()
+        order = np.argsort(term_ids, kind="stable")
+        held = np.bincount(term_ids, minlength=vocabulary_size)
+        sorted_terms = term_ids[order]
+        first_of_term = np.cumsum(held) - held  # where each term's rows start within the part, once sorted
+        at = filled[sorted_terms] + np.arange(len(order)) - first_of_term[sorted_terms]
+        docs[at] = part_docs[order]
+        part_impacts = term_idf[sorted_terms]
+        part_impacts *= saturation(tf[order])
+        impacts[at] = part_impacts
+        filled += held
     return Postings(ptr, docs, impacts)
