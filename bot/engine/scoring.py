@@ -24,7 +24,7 @@ correction searched beside the word as typed, see `bot/engine/spelling.py`):
                  = Σ_q w_q impact(q, s) + NOTE_SHARE * Σ_q w_q impact(q, n(s))     over the sections holding a q
        over the sections of the notes `within` names, when a search is given a scope (none other ever scores);
        times a `Preference`'s factor for the sections of the notes it names (`preference_factor`), if any;
-    2. the best CANDIDATES sections by first(s) go on;
+    2. the best CANDIDATES sections by first(s) go on, in vault order (so that equal scores rank in vault order);
     3. the candidates' features x_f(s), f in FEATURES, and a score from all but the phrase:
          reranked(s) = combined(x(s), W) = exp(Σ_f W_f x_f(s)), a product of one factor exp(W_f x_f) per feature,
        with the weights W shipped in ranking_weights.json (WEIGHTS_FILE; bench/learn_ranking.py learns them):

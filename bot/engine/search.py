@@ -132,9 +132,29 @@ def _matched(postings: list[np.ndarray], scores: np.ndarray, in_scope: np.ndarra
     return merged[first]
 
 
+BAR_SAMPLE_STEP = 8  # `_best` sets its bar from every 8th score: an eighth of the work of a full selection
+
+
 def _best(scores: np.ndarray, count: int) -> np.ndarray:
-    """Where the `count` best scores are (all of them if fewer), in no particular order."""
+    """Where the `count` best scores are (all of them if fewer), in ascending order: among equal scores, the
+    section first in the vault ranks first however the selection went.
+
+    A selection over all the matched sections (tens of thousands for a common word) costs more than the rest of
+    the first stage: a bar is set first from a sample, low enough that about twice `count` scores clear it,
+    and only those are selected from. When at least `count` clear it, the best `count` all do, so the result
+    is exact; when fewer do, all the scores are selected from."""
     count = min(count, len(scores))
+    sample = scores[::BAR_SAMPLE_STEP]
+    clearing = min(2 * count // BAR_SAMPLE_STEP, len(sample))
+    if clearing:
+        bar = np.partition(sample, len(sample) - clearing)[len(sample) - clearing]
+        above = np.flatnonzero(scores >= bar)
+        if len(above) >= count:
+            return np.sort(above[_selected(scores[above], count)])
+    return np.sort(_selected(scores, count))
+
+
+def _selected(scores: np.ndarray, count: int) -> np.ndarray:
     return np.argpartition(scores, len(scores) - count)[len(scores) - count :]
 
 

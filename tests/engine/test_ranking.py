@@ -2,13 +2,14 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.engine.analysis import query_words, stem, words
 from bot.engine.index_cache import load_vault
-from bot.engine.search import Searcher
+from bot.engine.search import Searcher, _best
 from tests.engine.vaults import searcher_of, write, write_moment
 
 VAULT = Path(__file__).parent.parent / "fixtures" / "vault"
@@ -215,3 +216,18 @@ def test_spelling_candidates_are_every_word_within_reach_and_no_other(word: str,
     )
     expected = [(w, d) for d, _, w in reach[:SPELLING_CANDIDATES]]
     assert Speller(SPELLING_VOCABULARY).candidates(word, at_least=at_least) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.5, 1.0, 1.0, 2.0, 3.5]) | st.floats(0.125, 100, width=32), max_size=3000),
+    st.integers(1, 120),
+)
+def test_the_best_candidates_are_exactly_the_best_scores_in_vault_order(scores: list[float], count: int) -> None:
+    values = np.array(scores, dtype=np.float32)
+    best = _best(values, count)
+    kept = min(count, len(values))
+    assert len(best) == kept and list(best) == sorted(set(best.tolist()))
+    if kept:
+        bar = np.sort(values)[len(values) - kept]  # the count-th best score
+        assert (values[best] >= bar).all() and (values > bar).sum() <= kept
