@@ -44,13 +44,16 @@ def note_ranges(index: SearchIndex) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def page_headings(index: SearchIndex, section: int) -> tuple[str, ...]:
+def page_headings(index: SearchIndex, section: int, note_start: int | None = None) -> tuple[str, ...]:
     """The headings of the section's note up to and including the section's own, in page order (what its id on
-    the published page is made from); () for a note's introduction, which has no heading."""
+    the published page is made from); () for a note's introduction, which has no heading. `note_start`, the
+    note's first section, when the caller knows it."""
     if index.section_levels[section] == 0:
         return ()
-    start = int(np.searchsorted(index.section_note, index.section_note[section], side="left"))
-    return tuple(index.section_headings[i] for i in range(start, section + 1) if index.section_levels[i] > 0)
+    if note_start is None:
+        note_start = int(np.searchsorted(index.section_note, index.section_note[section], side="left"))
+    headed = np.flatnonzero(index.section_levels[note_start : section + 1]) + note_start
+    return tuple(index.section_headings[i] for i in headed.tolist())
 
 
 def section_anchor(index: SearchIndex, section: int) -> str:

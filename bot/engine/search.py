@@ -83,23 +83,43 @@ class Explained:
 
 def section_hit(index: SearchIndex, section: int, score: float = 0.0) -> Hit:
     """A section of the index as a hit: its note, heading, text and link to its moment."""
-    note = int(index.section_note[section])
-    first_ts = int(index.section_first_ts[section])
-    timestamp = first_ts if first_ts >= 0 else None
-    video_id = index.note_videos[note]
-    return Hit(
-        note=index.note_paths[note],
-        title=index.note_titles[note],
-        heading=index.section_headings[section],
-        heading_path=index.section_paths[section],
-        score=round(score, 4),
-        url=video_url(video_id, timestamp),
-        timestamp=timestamp,
-        video_id=video_id,
-        text=index.section_texts[section],
-        line=int(index.section_lines[section]),
-        page_headings=page_headings(index, section),
-    )
+    return section_hits(index, [section], [score])[0]
+
+
+def section_hits(index: SearchIndex, sections: list[int], scores: list[float]) -> list[Hit]:
+    """Sections of the index as hits, their columns read together (a query's hits are a good part of its
+    time when each value is read from its array alone)."""
+    ids = np.asarray(sections, dtype=np.int64)
+    notes = index.section_note[ids]
+    note_starts = np.searchsorted(index.section_note, notes, side="left").tolist()
+    hits = []
+    for section, score, note, first_ts, line, note_start in zip(
+        sections,
+        scores,
+        notes.tolist(),
+        index.section_first_ts[ids].tolist(),
+        index.section_lines[ids].tolist(),
+        note_starts,
+        strict=True,
+    ):
+        timestamp = first_ts if first_ts >= 0 else None
+        video_id = index.note_videos[note]
+        hits.append(
+            Hit(
+                note=index.note_paths[note],
+                title=index.note_titles[note],
+                heading=index.section_headings[section],
+                heading_path=index.section_paths[section],
+                score=round(score, 4),
+                url=video_url(video_id, timestamp),
+                timestamp=timestamp,
+                video_id=video_id,
+                text=index.section_texts[section],
+                line=line,
+                page_headings=page_headings(index, section, note_start),
+            )
+        )
+    return hits
 
 
 def _holds(docs: np.ndarray, sections: np.ndarray) -> np.ndarray:
@@ -223,10 +243,8 @@ class Searcher:
         ranked = self.rank(query_terms, within, prefer) if limit > 0 else None
         if ranked is None:
             return []
-        return [
-            section_hit(self.index, int(ranked.sections[at]), float(ranked.scores[at]))
-            for at in self._distinct(ranked, limit)
-        ]
+        kept = self._distinct(ranked, limit)
+        return section_hits(self.index, ranked.sections[kept].tolist(), ranked.scores[kept].tolist())
 
     def explain(self, query_terms: QueryTerms, limit: int = 5, within: Notes | None = None) -> list[Explained]:
         """`search_terms`' hits with the parts of their scores."""
