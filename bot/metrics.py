@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 
 from bot.engine.live import LiveVault
@@ -87,6 +89,12 @@ class Metrics:
         for name, (documentation, read) in gauges.items():
             Gauge(name, documentation, registry=self.registry).set_function(read)
 
+    def track_answers(self, read: Callable[[], dict[str, int]], statuses: Sequence[str]) -> None:
+        """The acknowledged questions the shared database holds, by status, read from `read` whenever metrics are
+        scraped (every status shown, 0 when none): answers given up (`unknown`, `expired`, `dropped`) are what an
+        operator alerts on."""
+        self.registry.register(_AnswersCollector(read, statuses))
+
     @contextmanager
     def request(self, kind: str, request_id: str | None = None) -> Iterator[RequestRecord]:
         """Count, time and log one request; the block sets `.outcome` (an exception makes it "error")."""
@@ -143,6 +151,27 @@ def _masked(text: str) -> str:
 def _method(request: HttpRequest) -> str:
     """The API method of a request (`chat.postMessage`), never its arguments or headers."""
     return urlparse(request.url).path.rsplit("/", 1)[-1] or "unknown"
+
+
+class _AnswersCollector(Collector):
+    def __init__(self, read: Callable[[], dict[str, int]], statuses: Sequence[str]) -> None:
+        self._read = read
+        self._statuses = statuses
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            counts = self._read()
+        except Exception as error:  # a scrape must not fail with the database: the metric is left out this time
+            logging.getLogger(__name__).warning("could not count the recorded answers: %s", type(error).__name__)
+            return
+        family = GaugeMetricFamily(
+            "notesbot_answers",
+            "Acknowledged questions recorded (open, or finished within the last hour), by status",
+            labels=["status"],
+        )
+        for status in self._statuses:
+            family.add_metric([status], counts.get(status, 0))
+        yield family
 
 
 class _ErrorCounter(RetryHandler):

@@ -9,6 +9,7 @@ registered by bot.slack.listeners, not here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -34,7 +35,7 @@ from bot.engine.live import POLL_SECONDS, LiveVault, NotesWatcher
 from bot.engine.search import Searcher
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.migrate import create_schema
-from bot.slack import oauth
+from bot.slack import oauth, pending
 from bot.slack.deps import new_answer_pool
 from bot.slack.durable import DurableAnswers
 from bot.slack.observe import Observer
@@ -75,6 +76,7 @@ class Operations:
         metrics.track_index(live)
         observer = Observer(metrics, engine, clock)
         answers = DurableAnswers(engine, observer.answer_pool(new_answer_pool()), clock)
+        metrics.track_answers(functools.partial(pending.counts, engine), [status.value for status in pending.Status])
         watcher = _watcher(live, settings) if watch else None
         return cls(settings, engine, live, metrics, observer, oauth.oauth_settings(settings, engine), answers, watcher)
 

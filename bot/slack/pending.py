@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, or_, select, update
 
 from bot.storage import answer_workers, dialect_insert, pending_answers
 
@@ -214,6 +214,14 @@ def forget(engine: Engine, before: datetime) -> None:
     with _writing(engine) as connection:
         connection.execute(delete(pending_answers).where(rows.finished_at < before))
         connection.execute(delete(answer_workers).where(answer_workers.c.heartbeat_at < before))
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    """How many questions the table holds, by status: those still open and those finished within the last hour
+    (`forget` deletes older ones). What /metrics shows, so that an operator sees answers given up or lost."""
+    with engine.connect() as connection:
+        found = connection.execute(select(rows.status, func.count()).group_by(rows.status)).all()
+    return {str(status): int(count) for status, count in found}
 
 
 def _alive(now: datetime, dead_after: timedelta) -> Any:

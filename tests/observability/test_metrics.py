@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from bot.engine.live import LiveVault
 from bot.metrics import Metrics
+from bot.slack import pending
 from bot.slack.delivery import retry_handlers
+from bot.slack.pending import Status
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 
 
@@ -90,6 +96,42 @@ def test_index_size_and_age_are_read_from_the_live_vault(tmp_path: Path) -> None
     assert value(metrics, "notesbot_index_sections") == live.snapshot.section_count
     assert value(metrics, "notesbot_index_age_seconds") == 0
     assert value(metrics, "notesbot_index_reloads") == 1
+
+
+def test_the_recorded_answers_are_shown_by_status_every_status_present(engine: Engine) -> None:
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    window = now + timedelta(minutes=30)
+    answered, lost, waiting = (pending.record(engine, "slash_command", {}, None, "A", now, window) for _ in range(3))
+    for answer_id in (answered, lost):
+        assert answer_id is not None and pending.mark_posting(engine, answer_id, "A")
+    assert answered is not None and pending.finish(engine, answered, "A", Status.DONE, now)
+    pending.settle_orphans(engine, now + timedelta(seconds=30), timedelta(seconds=10))  # "A" never heartbeat
+    metrics = Metrics()
+    metrics.track_answers(functools.partial(pending.counts, engine), [status.value for status in Status])
+
+    shown = {status: value(metrics, "notesbot_answers", status=status) for status in Status}
+
+    assert shown == {"pending": 1, "posting": 0, "done": 1, "unknown": 1, "expired": 0, "dropped": 0}
+    assert waiting is not None
+
+
+def test_a_database_that_cannot_count_leaves_the_answers_out_of_one_scrape_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    failures = iter([OperationalError("SELECT", {}, Exception("database is locked"))])
+
+    def read() -> dict[str, int]:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return {"done": 2}
+
+    metrics = Metrics()
+    metrics.track_answers(read, ["done", "unknown"])
+
+    assert b"notesbot_answers" not in metrics.exposition()
+    assert "could not count the recorded answers: OperationalError" in caplog.text
+    assert value(metrics, "notesbot_answers", status="done") == 2
 
 
 def test_the_exposition_is_prometheus_text_format() -> None:
