@@ -132,9 +132,10 @@ class Operations:
         return ready, reason
 
     def _readiness(self) -> tuple[bool, str]:
-        if self.stopping.is_set():
-            return False, "stopping: finishing the answers under way, taking no new requests"
         link_up, link_state = self.link.ready() if self.link is not None else (True, "")
+        if self.stopping.is_set():
+            stopping = "stopping: finishing the answers under way, taking no new requests"
+            return False, stopping if link_up else f"{stopping} ({link_state})"  # say why, when the link is why
         if not link_up:
             return False, link_state
         snapshot = self.live.snapshot

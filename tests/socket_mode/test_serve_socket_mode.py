@@ -235,8 +235,8 @@ def test_a_link_down_longer_than_the_limit_fails_readyz_and_ends_the_process(
         socket_mode.reset()
 
         assert eventually(lambda: httpx.get(f"{replica.url}/readyz", timeout=2).status_code == 503, within=20)
-        readyz = httpx.get(f"{replica.url}/readyz", timeout=2).text
-        assert readyz.startswith("Socket Mode link down for"), readyz
+        readyz = httpx.get(f"{replica.url}/readyz", timeout=2).text  # down too long, or already stopping for it
+        assert "Socket Mode link down for" in readyz, readyz
         assert replica.exit_code(timeout=30) == 1
     finally:
         replica.stop()
