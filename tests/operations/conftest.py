@@ -39,11 +39,12 @@ class ServedBot:
 
 
 @contextmanager
-def serving(settings: Settings, fake: FakeSlack, watch: bool = False) -> Iterator[ServedBot]:
-    """The bot with its operations, served on loopback until the block ends."""
+def serving(settings: Settings, fake: FakeSlack, watch: bool = False, recover: bool = False) -> Iterator[ServedBot]:
+    """The bot with its operations, served on loopback until the block ends (`recover`: heartbeating and answering
+    what stopped processes left, as `notesbot serve` does)."""
     ops = Operations.start(settings, utc_now, watch=watch)
     try:
-        app = create_asgi_app(build_bolt_app(settings, clock=utc_now, ops=ops), ops=ops)
+        app = create_asgi_app(build_bolt_app(settings, clock=utc_now, ops=ops, recover=recover), ops=ops)
         with RunningServer(app) as server:
             yield ServedBot(server, ops, SlackSender(server.url, fake))
     finally:

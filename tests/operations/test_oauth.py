@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,11 @@ import httpx
 import pytest
 import yaml
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from sqlalchemy import select
 
+from bot.slack import pending
 from bot.slack.oauth import BOT_SCOPES
+from bot.storage import pending_answers
 from tests.fake_slack import FakeSlack
 from tests.oauth_flow import (
     CLIENT_ID,
@@ -30,6 +34,7 @@ from tests.slack_sender import APP_ID
 from tests.waiting import eventually
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack-app-manifest.yml"
+WINDOW = timedelta(minutes=30)  # a recorded question's time to be answered
 
 
 @pytest.fixture
@@ -42,6 +47,12 @@ def fake_slack() -> Iterator[InstallingFakeSlack]:
 @pytest.fixture
 def oauth_bot(fake_slack: InstallingFakeSlack, tmp_path: Path, vault: Path) -> Iterator[ServedBot]:
     with serving(oauth_settings(fake_slack, tmp_path, vault), fake_slack) as served:
+        yield served
+
+
+@pytest.fixture
+def recovering_oauth_bot(fake_slack: InstallingFakeSlack, tmp_path: Path, vault: Path) -> Iterator[ServedBot]:
+    with serving(oauth_settings(fake_slack, tmp_path, vault), fake_slack, recover=True) as served:
         yield served
 
 
@@ -153,3 +164,53 @@ def test_an_install_begun_on_one_replica_finishes_on_another_and_both_serve_it(
         ask(second, INSTALLED_TEAM, "deep learning")
 
         assert len(fake_slack.wait_for("response_url", count=2)) == 2
+
+
+def left_by_a_crashed_process(bot: ServedBot, team_id: str, event_id: str) -> int | None:
+    """A mention acknowledged by a process that died before answering it (and never heartbeats again)."""
+    now = datetime.now(UTC)
+    body = {
+        "type": "event_callback",
+        "team_id": team_id,
+        "api_app_id": APP_ID,
+        "event_id": event_id,
+        "event": {
+            "type": "app_mention",
+            "channel": "C0CRASHED",
+            "user": "U0ASKER",
+            "ts": "1700000000.000300",
+            "text": "<@UBOT0001> computer vision",
+        },
+    }
+    recorded_at = now - timedelta(seconds=30)  # long enough ago for its owner to count as stopped
+    return pending.record(bot.ops.engine, "app_mention", body, event_id, "crashed:1:0", recorded_at, now + WINDOW)
+
+
+def status_of(bot: ServedBot, answer_id: int | None) -> str:
+    with bot.ops.engine.connect() as connection:
+        return connection.execute(
+            select(pending_answers.c.status).where(pending_answers.c.id == answer_id)
+        ).scalar_one()
+
+
+def test_a_question_left_by_a_crashed_process_is_answered_with_its_workspace_s_token(
+    recovering_oauth_bot: ServedBot, fake_slack: InstallingFakeSlack
+) -> None:
+    bot = recovering_oauth_bot
+    finish_install(bot.url, start_install(bot.url))
+
+    answer_id = left_by_a_crashed_process(bot, INSTALLED_TEAM, "EvCrashedInstalled")
+
+    [answer] = fake_slack.wait_for("chat.postMessage", timeout=15)
+    assert answer.headers["authorization"] == f"Bearer {installed_token(bot, INSTALLED_TEAM)}"
+    assert answer.body["channel"] == "C0CRASHED" and "Computer Vision and Robotics" in json.dumps(answer.body)
+    assert eventually(lambda: status_of(bot, answer_id) == "done")
+
+
+def test_a_question_left_by_a_crashed_process_for_a_workspace_without_an_installation_is_dropped(
+    recovering_oauth_bot: ServedBot, fake_slack: InstallingFakeSlack
+) -> None:
+    answer_id = left_by_a_crashed_process(recovering_oauth_bot, "T0STRANGER", "EvCrashedStranger")
+
+    assert eventually(lambda: status_of(recovering_oauth_bot, answer_id) == "dropped", within=15)
+    assert fake_slack.calls_to("chat.postMessage") == []
