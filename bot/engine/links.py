@@ -52,8 +52,8 @@ def page_headings(index: SearchIndex, section: int, note_start: int | None = Non
         return ()
     if note_start is None:
         note_start = int(np.searchsorted(index.section_note, index.section_note[section], side="left"))
-    headed = np.flatnonzero(index.section_levels[note_start : section + 1]) + note_start
-    return tuple(index.section_headings[i] for i in headed.tolist())
+    levels, headings = index.section_levels[note_start : section + 1].tolist(), index.section_headings
+    return tuple(headings[note_start + at] for at, level in enumerate(levels) if level)
 
 
 def section_anchor(index: SearchIndex, section: int) -> str:
