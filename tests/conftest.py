@@ -23,6 +23,15 @@ def fake_slack() -> Iterator[FakeSlack]:
     assert not fake.violations, f"the bot sent what Slack refuses: {fake.violations}"
 
 
+@pytest.fixture(scope="module")
+def module_fake_slack() -> Iterator[FakeSlack]:
+    """One fake Slack Web API for all the tests of a module (those that share one served bot); fails the module
+    on any payload Slack would refuse."""
+    with FakeSlack() as fake:
+        yield fake
+    assert not fake.violations, f"the bot sent what Slack refuses: {fake.violations}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Each test using it runs on a fresh SQLite file and on a fresh PostgreSQL database (dropped after)."""

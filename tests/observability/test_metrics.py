@@ -102,9 +102,9 @@ def test_the_recorded_answers_are_shown_by_status_every_status_present(engine: E
     now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
     window = now + timedelta(minutes=30)
     answered, lost, waiting = (pending.record(engine, "slash_command", {}, None, "A", now, window) for _ in range(3))
-    for answer_id in (answered, lost):
-        assert answer_id is not None and pending.mark_posting(engine, answer_id, "A")
-    assert answered is not None and pending.finish(engine, answered, "A", Status.DONE, now)
+    assert answered is not None and lost is not None and waiting is not None
+    assert pending.mark_posting(engine, answered, "A") and pending.mark_posting(engine, lost, "A")
+    assert pending.finish(engine, answered, "A", Status.DONE, now)
     pending.settle_orphans(engine, now + timedelta(seconds=30), timedelta(seconds=10))  # "A" never heartbeat
     metrics = Metrics()
     metrics.track_answers(functools.partial(pending.counts, engine), [status.value for status in Status])
@@ -112,7 +112,6 @@ def test_the_recorded_answers_are_shown_by_status_every_status_present(engine: E
     shown = {status: value(metrics, "notesbot_answers", status=status) for status in Status}
 
     assert shown == {"pending": 1, "posting": 0, "done": 1, "unknown": 1, "expired": 0, "dropped": 0}
-    assert waiting is not None
 
 
 def test_a_database_that_cannot_count_leaves_the_answers_out_of_one_scrape_only(

@@ -56,18 +56,11 @@ def common_settings(fake: FakeSlack, database_url: str, folder: Path) -> dict[st
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-    assert not fake.violations
-
-
-@pytest.fixture(scope="module")
-def replicas(fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Replica]]:
+def replicas(module_fake_slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Replica]]:
     folder = tmp_path_factory.mktemp("replicas")
     a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
     with fresh_database() as database_url:
-        settings = common_settings(fake, database_url, folder) | {
+        settings = common_settings(module_fake_slack, database_url, folder) | {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             # Due a minute ago, within the grace period: each replica's scheduler fires it as it starts.
             "DIGEST_CHANNEL": DIGEST_CHANNEL,
@@ -81,8 +74,10 @@ def replicas(fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Itera
             replica.stop()
 
 
-def test_an_event_delivered_to_all_three_replicas_is_answered_once(fake: FakeSlack, replicas: list[Replica]) -> None:
-    senders = [SlackSender(replica.url, fake) for replica in replicas]
+def test_an_event_delivered_to_all_three_replicas_is_answered_once(
+    module_fake_slack: FakeSlack, replicas: list[Replica]
+) -> None:
+    senders = [SlackSender(replica.url, module_fake_slack) for replica in replicas]
     event = senders[0].message_event("<@UBOT0001> computer vision", type="app_mention")
     retries = [{}, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}, {"X-Slack-Retry-Num": "2"}]
 
@@ -90,29 +85,31 @@ def test_an_event_delivered_to_all_three_replicas_is_answered_once(fake: FakeSla
         responses = list(pool.map(lambda s, h: s.event(event, "EvREPLICAS01", h), senders, retries))
 
     assert [r.status_code for r in responses] == [200, 200, 200]
-    fake.wait_until(lambda: answers_in_thread(fake, event["ts"]) >= 1)
+    module_fake_slack.wait_until(lambda: answers_in_thread(module_fake_slack, event["ts"]) >= 1)
     time.sleep(SETTLE)
-    assert answers_in_thread(fake, event["ts"]) == 1
+    assert answers_in_thread(module_fake_slack, event["ts"]) == 1
 
 
 def answers_in_thread(fake: FakeSlack, thread_ts: str) -> int:
     return sum(c.body.get("thread_ts") == thread_ts for c in fake.calls_to("chat.postMessage"))
 
 
-def test_every_replica_answers_slash_commands(fake: FakeSlack, replicas: list[Replica]) -> None:
-    before = len(fake.calls_to("response_url"))
+def test_every_replica_answers_slash_commands(module_fake_slack: FakeSlack, replicas: list[Replica]) -> None:
+    before = len(module_fake_slack.calls_to("response_url"))
     for replica in replicas:
-        SlackSender(replica.url, fake).command("computer vision")
+        SlackSender(replica.url, module_fake_slack).command("computer vision")
 
-    answers = fake.wait_for("response_url", count=before + 3)[before:]
+    answers = module_fake_slack.wait_for("response_url", count=before + 3)[before:]
     assert all("Computer Vision and Robotics" in json.dumps(a.body) for a in answers)
 
 
-def test_the_digest_fired_in_all_three_at_once_is_posted_once(fake: FakeSlack, replicas: list[Replica]) -> None:
-    fake.wait_until(lambda: digest_posts(fake) >= 1, timeout=20)
+def test_the_digest_fired_in_all_three_at_once_is_posted_once(
+    module_fake_slack: FakeSlack, replicas: list[Replica]
+) -> None:
+    module_fake_slack.wait_until(lambda: digest_posts(module_fake_slack) >= 1, timeout=20)
     time.sleep(SETTLE)
 
-    assert digest_posts(fake) == 1
+    assert digest_posts(module_fake_slack) == 1
 
 
 def digest_posts(fake: FakeSlack) -> int:

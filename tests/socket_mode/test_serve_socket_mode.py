@@ -34,15 +34,8 @@ def socket_mode_settings(fake: FakeSlack, folder: Path, **more: str) -> dict[str
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-    assert not fake.violations
-
-
-@pytest.fixture(scope="module")
-def endpoint(fake: FakeSlack) -> Iterator[FakeSocketMode]:
-    with FakeSocketMode(fake) as endpoint:
+def endpoint(module_fake_slack: FakeSlack) -> Iterator[FakeSocketMode]:
+    with FakeSocketMode(module_fake_slack) as endpoint:
         yield endpoint
 
 
@@ -52,9 +45,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bot(fake: FakeSlack, endpoint: FakeSocketMode, folder: Path) -> Iterator[Replica]:
+def bot(module_fake_slack: FakeSlack, endpoint: FakeSocketMode, folder: Path) -> Iterator[Replica]:
     """One `notesbot serve` over Socket Mode for the module's tests."""
-    replica = Replica("socket-mode", socket_mode_settings(fake, folder), folder / "serve.log")
+    replica = Replica("socket-mode", socket_mode_settings(module_fake_slack, folder), folder / "serve.log")
     try:
         replica.wait_ready()
         yield replica
@@ -63,9 +56,9 @@ def bot(fake: FakeSlack, endpoint: FakeSocketMode, folder: Path) -> Iterator[Rep
 
 
 @pytest.fixture(scope="module")
-def http_bot(fake: FakeSlack, folder: Path) -> Iterator[RunningServer]:
+def http_bot(module_fake_slack: FakeSlack, folder: Path) -> Iterator[RunningServer]:
     """The same app served over HTTP (in process), to compare answers with."""
-    with start_bot(bot_settings(fake, folder / "http")) as server:
+    with start_bot(bot_settings(module_fake_slack, folder / "http")) as server:
         yield server
 
 
@@ -136,7 +129,7 @@ def send(sender: SocketModeSender | SlackSender, body: str) -> Any:
 
 
 def test_every_kind_of_envelope_is_acked_with_its_id_within_3_seconds(
-    fake: FakeSlack, endpoint: FakeSocketMode, slack: SocketModeSender
+    module_fake_slack: FakeSlack, endpoint: FakeSocketMode, slack: SocketModeSender
 ) -> None:
     sent = [send(slack, body) for body in requests_of_every_kind(slack).values()]
 
@@ -147,14 +140,14 @@ def test_every_kind_of_envelope_is_acked_with_its_id_within_3_seconds(
 
 
 def test_every_kind_is_answered_exactly_as_over_http(
-    fake: FakeSlack, endpoint: FakeSocketMode, slack: SocketModeSender, http_bot: RunningServer
+    module_fake_slack: FakeSlack, endpoint: FakeSocketMode, slack: SocketModeSender, http_bot: RunningServer
 ) -> None:
-    over_http = SlackSender(http_bot.url, fake)
+    over_http = SlackSender(http_bot.url, module_fake_slack)
     answers = {}
     for transport, sender in (("socket", slack), ("http", over_http)):
         for kind, body in requests_of_every_kind(sender).items():
             send(sender, body)
-            answers[transport, kind] = shown(the_answer(fake, payload_of(body)))
+            answers[transport, kind] = shown(the_answer(module_fake_slack, payload_of(body)))
 
     for kind in ("command", "button", "mention", "dm", "home"):
         assert answers["socket", kind] == answers["http", kind], kind
@@ -162,7 +155,7 @@ def test_every_kind_is_answered_exactly_as_over_http(
 
 
 def test_a_redelivered_event_is_acked_again_and_answered_once(
-    fake: FakeSlack, endpoint: FakeSocketMode, slack: SocketModeSender, folder: Path
+    module_fake_slack: FakeSlack, endpoint: FakeSocketMode, slack: SocketModeSender, folder: Path
 ) -> None:
     event = slack.message_event("<@UBOT0001> robotics", type="app_mention")
     first = slack.event(event, event_id="Ev0SOCKETAGAIN")
@@ -170,12 +163,12 @@ def test_a_redelivered_event_is_acked_again_and_answered_once(
 
     endpoint.wait_for_ack(first)
     endpoint.wait_for_ack(again)
-    the_answer(fake, {"event": event})
+    the_answer(module_fake_slack, {"event": event})
     marker = slack.message_event("<@UBOT0001> origami", type="app_mention")
     slack.event(marker)
-    the_answer(fake, {"event": marker})  # answered after the re-delivery was decided on
+    the_answer(module_fake_slack, {"event": marker})  # answered after the re-delivery was decided on
 
-    in_thread = [c for c in fake.calls_to("chat.postMessage") if c.body.get("thread_ts") == event["ts"]]
+    in_thread = [c for c in module_fake_slack.calls_to("chat.postMessage") if c.body.get("thread_ts") == event["ts"]]
     assert len(in_thread) == 1
     with sqlite3.connect(folder / "bot.sqlite3") as database:
         rows = database.execute("SELECT status FROM pending_answers WHERE delivery_id = 'Ev0SOCKETAGAIN'").fetchall()
@@ -197,20 +190,20 @@ def answered_after(fake: FakeSlack, endpoint: FakeSocketMode, slack: SocketModeS
 
 @pytest.mark.parametrize("reason", DISCONNECT_REASONS)
 def test_a_disconnect_from_slack_is_followed_by_a_new_connection_that_answers(
-    fake: FakeSlack, endpoint: FakeSocketMode, slack: SocketModeSender, reason: str
+    module_fake_slack: FakeSlack, endpoint: FakeSocketMode, slack: SocketModeSender, reason: str
 ) -> None:
     links_before = endpoint.handshakes
     endpoint.disconnect(reason, close_after=1.0)
-    answered_after(fake, endpoint, slack, links_before)
+    answered_after(module_fake_slack, endpoint, slack, links_before)
 
 
 @pytest.mark.parametrize("drop", ["reset", "half_close"])
 def test_a_dropped_tcp_connection_is_replaced_and_the_bot_answers_on(
-    fake: FakeSlack, endpoint: FakeSocketMode, slack: SocketModeSender, drop: str
+    module_fake_slack: FakeSlack, endpoint: FakeSocketMode, slack: SocketModeSender, drop: str
 ) -> None:
     links_before = endpoint.handshakes
     getattr(endpoint, drop)()
-    answered_after(fake, endpoint, slack, links_before)
+    answered_after(module_fake_slack, endpoint, slack, links_before)
 
 
 # ---- readiness and start -------------------------------------------------------------------------------------------
