@@ -7,14 +7,13 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.digest.commands import add_digest_arguments, run_digest_cli
 from bot.engine.index_cache import load_vault
 from bot.engine.scoring import KEYWORD_QUERY_TERMS
-from bot.engine.search import Hit, Searcher
+from bot.engine.search import Hit, Searcher, sections_found
 from bot.engine.spelling import QueryTerms
 from bot.engine.timestamps import format_timestamp
 from bot.migrate import add_db_command
@@ -93,7 +92,8 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         for line in sys.stdin:
             query = line.rstrip("\n")
             hits = searcher.search(query, args.limit) if query.strip() else []
-            print(json.dumps({"query": query, "hits": [_hit_json(h) for h in hits]}, ensure_ascii=False))
+            found = [_section_json(section, twin_of) for section, twin_of in sections_found(hits, args.limit)]
+            print(json.dumps({"query": query, "hits": found}, ensure_ascii=False))
         return 0
     query = " ".join(args.query)
     if not query.strip():
@@ -141,10 +141,16 @@ def _explain(searcher: Searcher, reading: QueryTerms, limit: int) -> int:
 
 
 def _hit_json(hit: Hit) -> dict:
-    fields = asdict(hit)
-    return {key: fields[key] for key in ("note", "heading", "title", "score", "url", "timestamp", "video_id")} | {
-        "heading_path": list(hit.heading_path)
-    }
+    fields = {key: getattr(hit, key) for key in ("note", "heading", "title", "score", "url", "timestamp", "video_id")}
+    twins = {"twins": [_hit_json(twin) for twin in hit.twins]} if hit.twins else {}
+    return fields | {"heading_path": list(hit.heading_path)} | twins
+
+
+def _section_json(section: Hit, twin_of: int | None) -> dict:
+    """A section of `--batch`'s flat list: a hit without its twins (they are listed in their own places), or
+    a twin naming the hit it is shown with by its rank."""
+    fields = {key: value for key, value in _hit_json(section).items() if key != "twins"}
+    return fields | ({"twin_of": twin_of} if twin_of is not None else {})
 
 
 def _hit_text(rank: int, hit: Hit) -> str:
@@ -155,6 +161,8 @@ def _hit_text(rank: int, hit: Hit) -> str:
     lines = [f"{rank}. {hit.title} — {where}  ({hit.note}, score {hit.score:.2f})", f"   {excerpt}"]
     if hit.url:
         lines.append(f"   ▶ watch{moment}: {hit.url}")
+    if hit.also_in:
+        lines.append(f"   also in: {'; '.join(hit.also_in)}")
     return "\n".join(lines) + "\n"
 
 

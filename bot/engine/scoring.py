@@ -43,8 +43,9 @@ correction searched beside the word as typed, see `bot/engine/spelling.py`):
                   held where they stand side by side in s's heading path or body (at weight 1: a section holding
                   every pair scores 1 + PHRASE_BONUS times as much);
     5. the candidates ordered by score, best first (ties kept in the order of step 3);
-    6. de-duplicated: a section repeating one ranked above it (same video and moment, or same heading and video)
-       is left out, and the first `limit` are the hits, with score(s) rounded to 4 decimals.
+    6. grouped into answers: a section repeating one that leads an answer ranked above it (same video and
+       moment, or same heading and video) is that hit's twin, not a hit of its own; the first `limit` answers
+       are the hits, with score(s) rounded to 4 decimals.
 
 `notesbot search --explain` prints each hit's first-stage fields, features, weights and parts W_f x_f (`contributions`),
 whose sum is ln score(s).
@@ -109,7 +110,7 @@ def saturation(tf: np.ndarray) -> np.ndarray:
 
 NOTE_SHARE = 1.0  # how much of the note's own score each of its sections inherits: a question naming
 # the guest or the topic of a note finds the right section in it
-CANDIDATES = 100  # sections reranked and de-duplicated per query
+CANDIDATES = 100  # sections reranked and grouped into answers per query
 INTRODUCTION_HELD = 0.25  # a query word found only in a section's note introduction counts this much
 # A short query is keywords, each one a thing the answer is about; a longer one is a question in prose,
 # whose words the answer need not all hold: the share of the query a section holds is a feature of each

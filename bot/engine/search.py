@@ -2,14 +2,17 @@
 
 `Searcher.search_terms` takes the steps of the formula written out in `bot/engine/scoring.py`, in that
 order: first-stage scores of the sections holding a query term, the best candidates, their rerank, the
-phrase bonus, the order, and de-duplication (near-identical sections from several notes on the same
-video are shown once). How a query is read, misspelt words included, is `bot/engine/spelling.py`.
+phrase bonus, the order, and the answers (near-identical sections from several notes on the same video are
+one answer: the best, with the others as its twins). How a query is read, misspelt words included, is
+`bot/engine/spelling.py`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,6 +64,14 @@ class Hit:
     # The note's headings up to and including this one, in page order: they make the heading's id on the
     # published page (`anchor`), worked out only when a message links there.
     page_headings: tuple[str, ...] = ()
+    # Sections ranked below this one that say the same: of the same video at the same moment, or under the
+    # same heading (several notes on one video cover much the same ground). Shown with it, not after it.
+    twins: tuple[Hit, ...] = ()
+
+    @property
+    def also_in(self) -> list[str]:
+        """The titles of the other notes its twins are in, once each, best first."""
+        return list(dict.fromkeys(twin.title for twin in self.twins if twin.note != self.note))
 
     @property
     def anchor(self) -> str:
@@ -213,6 +224,11 @@ class Searcher:
         self.weights = weights if weights is not None else SHIPPED_WEIGHTS
         self.reader = QueryReader(index)
         self._headings_folded = [normalize(h) for h in index.section_headings]
+        # What makes two sections repeats of each other (`_answers`), as numbers read for 100 candidates at once:
+        # each section's folded heading, and each note's video (a note without one stands for its own)
+        self._heading_ids = _ids(self._headings_folded)
+        videos = zip(index.note_videos, index.note_paths, strict=True)
+        self._note_videos = _ids([video or path for video, path in videos])
         self._intro_of_note = _introductions(index)
         self.note_sets = NoteSets(index)
         self._scope_masks: dict[Scope, np.ndarray] = {}
@@ -243,8 +259,14 @@ class Searcher:
         ranked = self.rank(query_terms, within, prefer) if limit > 0 else None
         if ranked is None:
             return []
-        kept = self._distinct(ranked, limit)
-        return section_hits(self.index, ranked.sections[kept].tolist(), ranked.scores[kept].tolist())
+        answers = self._answers(ranked, limit)
+        rows = [at for answer in answers for at in answer]
+        found = iter(section_hits(self.index, ranked.sections[rows].tolist(), ranked.scores[rows].tolist()))
+        hits = []
+        for answer in answers:
+            hit, twins = next(found), tuple(itertools.islice(found, len(answer) - 1))
+            hits.append(dataclasses.replace(hit, twins=twins) if twins else hit)
+        return hits
 
     def explain(self, query_terms: QueryTerms, limit: int = 5, within: Notes | None = None) -> list[Explained]:
         """`search_terms`' hits with the parts of their scores."""
@@ -253,7 +275,7 @@ class Searcher:
             return []
         weights = self.weights.named()
         explained = []
-        for at in self._distinct(ranked, limit):
+        for at, *_ in self._answers(ranked, limit):
             hit = section_hit(self.index, int(ranked.sections[at]), float(ranked.scores[at]))
             fields = {"section": float(ranked.section_scores[at]), "note": float(ranked.note_scores[at])}
             features = dict(zip(FEATURES, ranked.features[at].tolist(), strict=True))
@@ -388,21 +410,41 @@ class Searcher:
         headings = dict.fromkeys(self.index.section_headings[i] for _, _, i in found if self.index.section_headings[i])
         return list(headings)[:limit]
 
-    def _distinct(self, ranked: Ranked, limit: int) -> list[int]:
-        """Where the first `limit` sections are that do not repeat one ranked above them: same video and
-        moment, or same heading and video (several notes on one video say much the same)."""
-        seen: set[tuple] = set()
-        kept: list[int] = []
-        for at, i in enumerate(ranked.sections.tolist()):
-            if len(kept) == limit:
-                break
-            note = self.index.section_note[i]
-            video = self.index.note_videos[note] or self.index.note_paths[note]
-            keys = {(video, "t", int(self.index.section_first_ts[i])), (video, "h", self._headings_folded[i])}
-            if self.index.section_first_ts[i] < 0:
-                keys.discard((video, "t", -1))
-            if keys & seen:
-                continue
-            seen |= keys
-            kept.append(at)
-        return kept
+    def _answers(self, ranked: Ranked, limit: int) -> list[list[int]]:
+        """The first `limit` answers among the ranked candidates, each the rows of its sections, best first: a
+        section repeating one that leads an answer above it (same video and moment, or same heading and video)
+        is that answer's twin, not an answer of its own."""
+        sections = ranked.sections
+        videos = self._note_videos[self.index.section_note[sections]].tolist()
+        moments = self.index.section_first_ts[sections].tolist()
+        headings = self._heading_ids[sections].tolist()
+        # the answer whose first section is at a (video, moment) and under a (video, heading)
+        at_moment: dict[tuple[int, int], int] = {}
+        under_heading: dict[tuple[int, int], int] = {}
+        answers: list[list[int]] = []
+        for at, (video, moment, heading) in enumerate(zip(videos, moments, headings, strict=True)):
+            repeated = at_moment.get((video, moment)) if moment >= 0 else None
+            if repeated is None:
+                repeated = under_heading.get((video, heading))
+            if repeated is not None:
+                answers[repeated].append(at)
+            elif len(answers) < limit:
+                if moment >= 0:
+                    at_moment[video, moment] = len(answers)
+                under_heading[video, heading] = len(answers)
+                answers.append([at])
+        return answers
+
+
+def _ids(values: Sequence[str]) -> np.ndarray:
+    """A number for each value, equal for equal values (int32)."""
+    numbers: dict[str, int] = {}
+    return np.array([numbers.setdefault(value, len(numbers)) for value in values], dtype=np.int32)
+
+
+def sections_found(hits: Sequence[Hit], limit: int) -> list[tuple[Hit, int | None]]:
+    """The sections of `hits` and of their twins, best first, the first `limit`: each with the rank (from 1)
+    of the hit it is a twin of (None for a hit). What `notesbot search --batch` lists: every section a reader
+    may want, twins included, in the order they ranked."""
+    found = [(hit, None) for hit in hits] + [(twin, rank) for rank, hit in enumerate(hits, 1) for twin in hit.twins]
+    return sorted(found, key=lambda pair: -pair[0].score)[:limit]

@@ -327,21 +327,30 @@ def thread_answer(
 def link_preview(hit: Hit, also_in: Sequence[str], site: NoteSite | None) -> dict[str, Any]:
     """A link's preview (one value of chat.unfurl's `unfurls`): the section covering the link's moment,
     a short excerpt, its links, and the titles of other notes on the same video."""
-    shown = [_joined_path([title]) for title in also_in[:ALSO_IN_LIMIT]]
-    more = len(also_in) - len(shown)
-    footer = (f"Also in {' · '.join(shown)}" + (f" and {more} more" if more > 0 else "")) if shown else "From the notes"
+    footer = also_in_text(also_in) or "From the notes"
     return {"blocks": [block.to_dict() for block in _hit_blocks(hit, footer, site=site, limit=PREVIEW_EXCERPT_LIMIT)]}
 
 
+def also_in_text(titles: Sequence[str]) -> str:
+    """`Also in A · B and 2 more`: the other notes on the same video, the first ALSO_IN_LIMIT by title ("" for
+    none)."""
+    shown = [_joined_path([title]) for title in titles[:ALSO_IN_LIMIT]]
+    more = len(titles) - len(shown)
+    return (f"Also in {' · '.join(shown)}" + (f" and {more} more" if more > 0 else "")) if shown else ""
+
+
 def _hit_blocks(hit: Hit, footer: str, *, site: NoteSite | None, limit: int = EXCERPT_LIMIT) -> list[Block]:
-    """Every message's hit: where it is, its excerpt, and its links (watch it, read it) with `footer`.
-    `site` is required so that no message kind forgets "Read the note" (None: no site is set)."""
+    """Every message's hit: where it is, its excerpt, and its links (watch it, read it) with `footer`, and the
+    other notes saying the same at that moment (its twins'). `site` is required so that no message kind forgets
+    "Read the note" (None: no site is set)."""
     title = f"*{_joined_path([hit.title]) or 'Untitled note'}*"
     path = _joined_path((*hit.heading_path, hit.heading))
     heading = cut_at_word(title + (f"\n{path}" if path else ""), SECTION_LIMIT)
     excerpt = excerpt_mrkdwn(hit.text, hit.video_id, limit) or "_(this section has no text)_"
     links = hit_links(hit, site)
     context = f"{links}   ·   {footer}" if links else footer
+    if hit.also_in:
+        context += f"\n{also_in_text(hit.also_in)}"
     return [
         SectionBlock(text=MarkdownTextObject(text=heading)),
         SectionBlock(text=MarkdownTextObject(text=excerpt)),

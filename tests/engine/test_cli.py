@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.engine.vaults import write
+
 VAULT = Path(__file__).parent.parent / "fixtures" / "vault"
 
 
@@ -78,6 +80,24 @@ def test_batch_answers_one_json_line_per_query_line(tmp_path: Path) -> None:
     assert lines[0]["hits"][0]["heading"] == "Perception"
     assert lines[1]["hits"] == []
     assert set(lines[2]["hits"][0]) >= {"note", "heading", "title", "score", "url", "timestamp"}
+
+
+def test_batch_lists_a_hit_s_twins_in_their_places_and_the_json_nests_them(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    body = '## Tides\n\nThe moon pulls the oceans into tides <a class="yt-timestamp" data-t="05:00">[05:00]</a>.\n'
+    for name in ("a", "b"):
+        write(vault, f"{name}.md", f"---\ntitle: Moon {name}\nvideoId: moonvideo01\n---\n{body}")
+    write(vault, "c.md", "---\ntitle: Other\nvideoId: othervideo1\n---\n## Tides elsewhere\n\nTides and the moon.\n")
+
+    def search(*args: str, stdin: str | None = None) -> str:
+        return notesbot("search", "--notes", str(vault), *args, stdin=stdin, cache=tmp_path / "cache").stdout
+
+    listed = json.loads(search("--batch", stdin="moon tides\n"))["hits"]
+    assert [(h["note"], h.get("twin_of")) for h in listed] == [("a.md", None), ("b.md", 1), ("c.md", None)]
+    as_json = json.loads(search("--json", "moon tides"))
+    assert [h["note"] for h in as_json["hits"]] == ["a.md", "c.md"]
+    assert [t["note"] for t in as_json["hits"][0]["twins"]] == ["b.md"] and "twins" not in as_json["hits"][1]
+    assert "   also in: Moon b\n" in search("moon tides")
 
 
 def test_nothing_found_says_so(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bot.engine.analysis import query_words, stem, words
 from bot.engine.index_cache import load_vault
-from bot.engine.search import Searcher, _best
+from bot.engine.search import Searcher, _best, sections_found
 from tests.engine.vaults import searcher_of, write, write_moment
 
 VAULT = Path(__file__).parent.parent / "fixtures" / "vault"
@@ -77,14 +77,28 @@ def test_nothing_found_has_heading_suggestions(searcher: Searcher) -> None:
     assert "Perception" in searcher.suggest("perceptoin")
 
 
-def test_near_identical_sections_of_one_video_are_shown_once(tmp_path: Path) -> None:
-    body = "## Tides\n\nThe moon pulls the oceans into tides <a class=\"yt-timestamp\" data-t=\"05:00\">[05:00]</a>.\n"
+def twins_vault(root: Path) -> Searcher:
+    """Two notes on one video saying the same at one moment, and a note on another video."""
+    body = '## Tides\n\nThe moon pulls the oceans into tides <a class="yt-timestamp" data-t="05:00">[05:00]</a>.\n'
     for name in ("a", "b"):
-        write(tmp_path, f"{name}.md", f"---\ntitle: Moon {name}\nvideoId: moonvideo01\n---\n{body}")
-    write(tmp_path, "c.md", "---\ntitle: Other\nvideoId: othervideo1\n---\n## Tides elsewhere\n\nTides and the moon.\n")
-    hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("moon tides", limit=5)
-    assert [h.note for h in hits].count("a.md") + [h.note for h in hits].count("b.md") == 1
-    assert "c.md" in [h.note for h in hits]
+        write(root, f"{name}.md", f"---\ntitle: Moon {name}\nvideoId: moonvideo01\n---\n{body}")
+    write(root, "c.md", "---\ntitle: Other\nvideoId: othervideo1\n---\n## Tides elsewhere\n\nTides and the moon.\n")
+    return Searcher(load_vault(root, cache_root=None).index)
+
+
+def test_a_section_repeating_a_better_one_of_its_video_is_shown_with_it_as_its_twin(tmp_path: Path) -> None:
+    hits = twins_vault(tmp_path).search("moon tides", limit=5)
+    assert [(h.note, h.heading) for h in hits] == [("a.md", "Tides"), ("c.md", "Tides elsewhere")]
+    assert [(t.note, t.heading, t.timestamp) for t in hits[0].twins] == [("b.md", "Tides", 300)]
+    assert hits[0].also_in == ["Moon b"]
+    assert hits[1].twins == () and hits[1].also_in == []
+
+
+def test_the_sections_found_list_twins_in_their_places_naming_the_hit_they_are_shown_with(tmp_path: Path) -> None:
+    hits = twins_vault(tmp_path).search("moon tides", limit=5)
+    twin = hits[0].twins[0]
+    assert sections_found(hits, 5) == [(hits[0], None), (twin, 1), (hits[1], None)]
+    assert sections_found(hits, 2) == [(hits[0], None), (twin, 1)]
 
 
 def test_a_section_linking_to_a_moment_beats_the_same_words_without_one(tmp_path: Path) -> None:
@@ -99,19 +113,31 @@ def test_a_name_set_by_the_note_introduction_counts_for_its_sections(tmp_path: P
     """Both notes have a section on open markets, the second saying it more often; only the first note's
     introduction names the speaker the question names."""
     anchor = '<a class="yt-timestamp" data-t="02:00">[02:00]</a>'
-    write(tmp_path, "wade.md", f"---\ntitle: Talk one\nvideoId: wadevideo01\n---\nWade Smith on trade.\n\n"
-          f"## Open markets\n\nOpen markets and trade lift prosperity {anchor}.\n")
-    write(tmp_path, "other.md", f"---\ntitle: Talk two\nvideoId: othervideo2\n---\nA panel on trade.\n\n"
-          f"## Open markets\n\n{'Open markets lift prosperity. ' * 3}{anchor}.\n")
+    write(
+        tmp_path,
+        "wade.md",
+        f"---\ntitle: Talk one\nvideoId: wadevideo01\n---\nWade Smith on trade.\n\n"
+        f"## Open markets\n\nOpen markets and trade lift prosperity {anchor}.\n",
+    )
+    write(
+        tmp_path,
+        "other.md",
+        f"---\ntitle: Talk two\nvideoId: othervideo2\n---\nA panel on trade.\n\n"
+        f"## Open markets\n\n{'Open markets lift prosperity. ' * 3}{anchor}.\n",
+    )
     for i in range(6):
-        write(tmp_path, f"filler{i}.md", f"---\ntitle: Filler {i}\nvideoId: filler00{i:03d}\n---\n"
-              f"## Cooking {i}\n\nBread and soup number {i} {anchor}.\n")
+        write(
+            tmp_path,
+            f"filler{i}.md",
+            f"---\ntitle: Filler {i}\nvideoId: filler00{i:03d}\n---\n"
+            f"## Cooking {i}\n\nBread and soup number {i} {anchor}.\n",
+        )
     hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("wade open markets prosperity")
     assert (hits[0].note, hits[0].heading) == ("wade.md", "Open markets")
 
 
 def spelling_vault(root: Path) -> Searcher:
-    """"theory" is the commoner word; "theorem" and "bleu" live beside the words that name them."""
+    """ "theory" is the commoner word; "theorem" and "bleu" live beside the words that name them."""
     for i in range(4):
         write(root, f"theory{i}.md", f"---\ntitle: Theory {i}\n---\n## Theory\n\nA theory of colour {i}.\n")
     write(root, "godel.md", "---\ntitle: Godel\n---\n## Incompleteness\n\nGodel proved the theorem.\n")
@@ -134,15 +160,21 @@ def test_a_rare_word_beside_its_own_context_is_kept_as_typed(tmp_path: Path) -> 
 
 
 def test_a_section_holding_every_query_word_beats_one_repeating_some(tmp_path: Path) -> None:
-    write_moment(tmp_path, "all.md", "Hives", "allvideo001", "Keeping",
-                 "Bees make honey from clover in spring; the hive needs care all year")
+    write_moment(
+        tmp_path,
+        "all.md",
+        "Hives",
+        "allvideo001",
+        "Keeping",
+        "Bees make honey from clover in spring; the hive needs care all year",
+    )
     write_moment(tmp_path, "some.md", "Hives", "somevideo01", "Keeping", "Bees and honey, honey and bees. " * 4)
     hits = searcher_of(tmp_path).search("bees honey clover")
     assert [h.note for h in hits] == ["all.md", "some.md"]
 
 
 def test_a_hyphenated_word_counts_as_one_word_of_the_query(tmp_path: Path) -> None:
-    """"self-hosting" is searched as its parts and written solid, yet weighs what "agents" weighs: the
+    """ "self-hosting" is searched as its parts and written solid, yet weighs what "agents" weighs: the
     section holding two of the query's words beats the one holding only the compound."""
     write_moment(tmp_path, "hosting.md", "Servers", "hostvideo01", "Hosting", "Self-hosting, and more self-hosting")
     write_moment(tmp_path, "agents.md", "Servers", "agentvideo1", "Agents", "Agents and their costs")
@@ -171,7 +203,10 @@ def test_query_words_are_the_words_of_the_query_and_a_compound_weighs_one_word(q
 
 def test_a_compound_written_solid_is_an_alternative_unless_it_says_more_than_its_parts() -> None:
     assert query_words("self-hosting agents", solid_weight=0.5) == [
-        ("self", 0.5), ("hosting", 0.5), ("selfhosting", 0.5), ("agents", 1.0)
+        ("self", 0.5),
+        ("hosting", 0.5),
+        ("selfhosting", 0.5),
+        ("agents", 1.0),
     ]
     assert query_words("gpt-4 vs o1", solid_weight=0.5) == [("gpt", 1.0), ("gpt4", 1.0), ("vs", 1.0), ("o1", 1.0)]
 
@@ -193,9 +228,23 @@ def test_any_query_reads_as_vault_words_and_searches_without_raising(searcher: S
 
 
 SPELLING_VOCABULARY = {
-    "sourdough": 40, "source": 41, "sound": 42, "soup": 43, "perception": 44, "perceptron": 45, "precision": 46,
-    "poker": 47, "joker": 48, "pokemon": 49, "sourdoguh": 3, "percepton": 5, "pokr": 4, "startup": 90,
-    "stratup": 3, "starter": 60, "sa": 50,
+    "sourdough": 40,
+    "source": 41,
+    "sound": 42,
+    "soup": 43,
+    "perception": 44,
+    "perceptron": 45,
+    "precision": 46,
+    "poker": 47,
+    "joker": 48,
+    "pokemon": 49,
+    "sourdoguh": 3,
+    "percepton": 5,
+    "pokr": 4,
+    "startup": 90,
+    "stratup": 3,
+    "starter": 60,
+    "sa": 50,
 }
 
 

@@ -182,6 +182,17 @@ class TestAnswer:
         message = answer_message(make_hit(text="**word** [38:00] & <x> " * 2000, title="T" * 5000), "q " * 900)
         assert_within_limits(message)
 
+    def test_names_the_other_notes_saying_the_same_at_that_moment_escaped(self):
+        twins = (
+            make_hit(note="a.md", title="Deep learning <!channel> recap"),
+            make_hit(note="b.md", title="Robots & vision"),
+            make_hit(heading="Same note, same heading"),  # a twin in the hit's own note names no other note
+        )
+        message = answer_message(make_hit(twins=twins), "computer vision", 0, 3)
+        context = message["blocks"][2]["elements"][0]["text"]
+        assert context.endswith("\nAlso in Deep learning &lt;!channel&gt; recap · Robots &amp; vision")
+        assert "Also in" not in answer_message(make_hit(), "computer vision")["blocks"][2]["elements"][0]["text"]
+
     def test_shared_answer_says_who_shared_and_has_no_buttons(self):
         message = shared_message(make_hit(), "U123ABC")
         assert "<@U123ABC>" in message["text"]
