@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
-from bot.slack.delivery import Reply
+from bot.slack.app import create_app
+from bot.slack.delivery import Reply, make_web_client
+from bot.slack.deps import ListenerDeps
 from bot.slack.listeners.commands import COMMAND
+from tests.engine.vaults import searcher_of, write_moment
 from tests.fake_slack import FakeSlack
-from tests.slack.dispatch import BoltDispatcher
+from tests.slack.conftest import bot_settings
+from tests.slack.dispatch import NOW, BoltDispatcher, InlineExecutor
 from tests.slack.listeners.conftest import MakeSlack
 from tests.slack_sender import CHANNEL, FORM, USER
 
@@ -53,6 +59,26 @@ def test_a_query_is_answered_privately_with_its_best_hit_and_the_answer_buttons(
         "notes_next",
         "notes_dismiss",
     ]
+
+
+def test_an_answer_two_notes_on_one_video_give_names_the_other_note_and_is_not_shown_twice(
+    fake_slack: FakeSlack, tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    vault = tmp_path / "vault"
+    for name, title in (("a.md", "Tides and the moon"), ("b.md", "Ocean <!channel> physics")):
+        write_moment(vault, name, title, "moonvideo01", "Tides", "The moon pulls the oceans into tides")
+    write_moment(vault, "c.md", "Coasts", "othervideo1", "Tides elsewhere", "Tides shape coasts")
+    searcher = searcher_of(vault)
+    settings = bot_settings(fake_slack, tmp_path)
+    deps = ListenerDeps(lambda: searcher, sqlite_engine, lambda: NOW, InlineExecutor())
+    slack = BoltDispatcher(create_app(settings, make_web_client(settings), deps), fake_slack)
+
+    slack.command("moon tides")
+
+    [answer] = fake_slack.calls_to("response_url")
+    assert answer.body["blocks"][0]["text"]["text"].startswith("*Tides and the moon*")
+    context = answer.body["blocks"][2]["elements"][0]["text"]
+    assert context.endswith("Match 1 of 2 for “moon tides”\nAlso in Ocean &lt;!channel&gt; physics")
 
 
 def test_a_query_is_read_as_typed_from_slack_markup(slack: BoltDispatcher, fake_slack: FakeSlack) -> None:
