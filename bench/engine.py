@@ -588,7 +588,9 @@ labelled section's video within {window} s of that section's first timestamp (wh
 a first hit on its video. Each engine's hits link to their section's first timestamp alike.
 `queries-dev.jsonl` is the set the ranking is developed on; `queries-check.jsonl` only confirms.
 
-- notesbot: `bot.engine.index_cache.load_vault` + `bot.engine.search.Searcher`, {limit} hits a query.
+- notesbot: `bot.engine.index_cache.load_vault` + `bot.engine.search.Searcher`, the first {limit} sections a query
+  as `notesbot search --batch` lists them (`sections_found`: each hit, and the twin notes' sections it leads,
+  in rank order).
 - bm25s: one document per section (note title, heading path and heading, text), English stopwords,
   PyStemmer English stemming, default BM25; hits scoring 0 are dropped.
 - tantivy: title, heading (path and heading) and body as three `en_stem` text fields, BM25, the query
