@@ -34,6 +34,7 @@ from bot.engine.scoring import (
     normalised_tf,
     saturation,
 )
+from bot.engine.timestamps import minutes_first_by_video
 
 
 @pickled_as_fields
@@ -153,6 +154,9 @@ class SearchIndex:
     section_levels: np.ndarray  # int8
     section_lines: np.ndarray  # int32
     section_first_ts: np.ndarray  # int32, -1 where the section has no timestamp
+    # Notes whose moments read both ways and are read minutes first, as their video's other notes say: their
+    # sections' moments are a 60th of the parse's, and so are their texts' labels (`minutes_first_text`)
+    note_minutes_first: np.ndarray  # bool
     section_texts: TextColumn
     # Each section's term ids in order (heading path, SEPARATOR, body), for phrase matching:
     # those of section i are section_tokens[section_token_ptr[i]:section_token_ptr[i + 1]].
@@ -192,6 +196,9 @@ class _Rows:
         self.note_videos: list[str | None] = []
         self.note_links: list[tuple[Link, ...]] = []
         self.note_tags: list[tuple[str, ...]] = []
+        self.note_both_ways = array("b")  # rule 5 of bot/engine/timestamps.py: what it decides a note by ...
+        self.note_latest = array("i")  # ... its latest moment as parsed (-1 for none) ...
+        self.note_moments = array("i")  # ... and how many it has
         self.note = array("i")
         self.headings: list[str] = []
         self.paths: list[tuple[str, ...]] = []
@@ -214,6 +221,10 @@ class _Rows:
         self.note_videos.append(note.video_id)
         self.note_links.append(note.links)
         self.note_tags.append(note.tags)
+        moments = [moment for section in note.sections for moment in section.timestamps]
+        self.note_both_ways.append(note.moments_both_ways)
+        self.note_latest.append(max(moments, default=-1))
+        self.note_moments.append(len(moments))
         surface, seen = self.surface, self.surface.get
         for word, count in zip(note_terms.surface_words.split(), note_terms.surface_counts, strict=True):
             surface[word] = seen(word, 0) + count
@@ -244,6 +255,10 @@ class _Rows:
         token_ptr = np.frombuffer(self.token_ptr, dtype=np.int64)
         section_note = np.frombuffer(self.note, dtype=np.int32)
         section_postings, note_postings = _postings(self, tokens, token_ptr, section_note, len(self.note_paths))
+        minutes_first = self._minutes_first()
+        first_ts = np.frombuffer(self.first_ts, dtype=np.int32).copy()
+        read_as_minutes = minutes_first[section_note] & (first_ts >= 0)
+        first_ts[read_as_minutes] //= 60
         return SearchIndex(
             note_paths=self.note_paths,
             note_titles=self.note_titles,
@@ -255,7 +270,8 @@ class _Rows:
             section_paths=self.paths,
             section_levels=np.frombuffer(self.levels, dtype=np.int8),
             section_lines=np.frombuffer(self.lines, dtype=np.int32),
-            section_first_ts=np.frombuffer(self.first_ts, dtype=np.int32),
+            section_first_ts=first_ts,
+            note_minutes_first=minutes_first,
             section_texts=TextColumn(self.texts, np.frombuffer(self.text_ends, dtype=np.int64)),
             section_tokens=tokens,
             section_token_ptr=token_ptr,
@@ -263,6 +279,17 @@ class _Rows:
             section_postings=section_postings,
             note_postings=note_postings,
             surface_words=self.surface,
+        )
+
+    def _minutes_first(self) -> np.ndarray:
+        """Which notes read minutes first by what the other notes on their video say (timestamps.py, rule 5)."""
+        numbers: dict[str, int] = {}
+        videos = np.array([numbers.setdefault(v, len(numbers)) if v else -1 for v in self.note_videos], dtype=np.int64)
+        return minutes_first_by_video(
+            videos,
+            np.frombuffer(self.note_both_ways, dtype=np.int8).astype(bool),
+            np.frombuffer(self.note_latest, dtype=np.int32).astype(np.int64),
+            np.frombuffer(self.note_moments, dtype=np.int32),
         )
 
 
@@ -337,10 +364,7 @@ class _Lengths:
         body = np.diff(token_ptr) - heading - 1
         title_per_note = np.bincount(np.frombuffer(rows.title_notes, dtype=np.int32), minlength=note_count)
         title = title_per_note[section_note]
-        note = (
-            np.bincount(section_note, weights=heading + body, minlength=note_count)
-            + TITLE_WEIGHT * title_per_note
-        )
+        note = np.bincount(section_note, weights=heading + body, minlength=note_count) + TITLE_WEIGHT * title_per_note
         return cls(
             heading,
             length_norm(title, TITLE_B),

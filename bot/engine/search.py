@@ -40,6 +40,7 @@ from bot.engine.scoring import (
 )
 from bot.engine.slugs import heading_ids
 from bot.engine.spelling import QueryReader, QueryTerms
+from bot.engine.timestamps import minutes_first_text
 
 MERGE_BELOW_SHARE = 8  # posting lists together shorter than 1/8 of the sections are merged, not scanned for
 # Section masks of the scopes searched lately, kept for the next search in the same scope (a channel's):
@@ -104,16 +105,18 @@ def section_hits(index: SearchIndex, sections: list[int], scores: list[float]) -
     notes = index.section_note[ids]
     note_starts = np.searchsorted(index.section_note, notes, side="left").tolist()
     hits = []
-    for section, score, note, first_ts, line, note_start in zip(
+    for section, score, note, first_ts, line, note_start, minutes_first in zip(
         sections,
         scores,
         notes.tolist(),
         index.section_first_ts[ids].tolist(),
         index.section_lines[ids].tolist(),
         note_starts,
+        index.note_minutes_first[notes].tolist(),
         strict=True,
     ):
         timestamp = first_ts if first_ts >= 0 else None
+        text = index.section_texts[section]
         video_id = index.note_videos[note]
         hits.append(
             Hit(
@@ -125,7 +128,7 @@ def section_hits(index: SearchIndex, sections: list[int], scores: list[float]) -
                 url=video_url(video_id, timestamp),
                 timestamp=timestamp,
                 video_id=video_id,
-                text=index.section_texts[section],
+                text=minutes_first_text(text) if minutes_first else text,
                 line=line,
                 page_headings=page_headings(index, section, note_start),
             )

@@ -25,6 +25,15 @@ together, by these rules:
 4. In a note whose minutes-first stamps all end in `:00`, a stamp with real seconds is not written in
    that form: it makes a run of its own, which the note's range does not bend (its stamps may well
    run past the minutes-first ones, as an hour-long video's `01:08:20` after `54:30:00`).
+
+A note whose every stamp reads both ways (`04:06:00` … `17:24:00`: each a valid time of day ending in
+`:00`, `reads_both_ways`) is read hours first by these rules, and may still be minutes first. The note
+alone cannot tell; other notes on the same video can, when the index is built (`minutes_first_by_video`):
+
+5. Such a note is read minutes first when the video's other notes that read one way only reach no more
+   than half its latest moment read hours first, and its latest moment read minutes first fits them
+   (`FITS_SHARE` of their latest, give or take `FITS_SLACK_S`). Its moments are then a 60th, and so are
+   the labels its text shows (`minutes_first_text`).
 """
 
 from __future__ import annotations
@@ -33,6 +42,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
 
 # No video in any vault we have seen is a day long: past that it is a typo in the note (often MM:SS:FF).
 MAX_PLAUSIBLE_SECONDS = 24 * 3600 - 1
@@ -44,6 +55,12 @@ MAX_PLAUSIBLE_SECONDS = 24 * 3600 - 1
 # out minutes first for 37 of the 40 notes at or above this share that they can judge, and for 7 of
 # 13 below it: no better than a guess, so those notes are read as written.
 HUNDREDTHS_SHARE = 0.1
+
+# Rule 5: how well a note's moments read minutes first must fit its video's other notes: within half as
+# much again as their latest moment, plus two minutes (notes on one video end at different points of it)
+FITS_SHARE = 1.5
+FITS_SLACK_S = 120
+EVIDENCE_STAMPS = 3  # a note with fewer moments says too little about how long its video is
 
 _CLOCK = re.compile(r"(\d{1,3})(?::(\d{1,2}))?(?::(\d{1,2}))?(?::(\d{1,2}))?(?:[.,]\d+Z?)?", re.ASCII)
 
@@ -209,3 +226,37 @@ def _hours(stamp: _Undecided) -> int:
 
 def _minutes(stamp: _Undecided) -> int:
     return stamp.minutes
+
+
+def reads_both_ways(raws: Sequence[str]) -> bool:
+    """Rule 5's notes: every stamp the note can read is a three-part `a:b:00` valid hours first (and so
+    minutes first too), and it has at least one."""
+    readable = [(raw, _three_part(raw)) for raw in raws]
+    stamps = [stamp for raw, stamp in readable if stamp is not None or parse_timestamp(raw) is not None]
+    return bool(stamps) and all(stamp is not None and stamp.third == 0 and stamp.hours is not None for stamp in stamps)
+
+
+def minutes_first_by_video(
+    videos: np.ndarray, both_ways: np.ndarray, latest: np.ndarray, moments: np.ndarray
+) -> np.ndarray:
+    """Rule 5, over every note of a vault at once: which of the notes that read both ways are minutes first,
+    by what their video's other notes say. Per note: `videos` a number for its video (-1 for none),
+    `both_ways` whether it reads both ways, `latest` its latest moment as read (-1 for none), `moments` how
+    many it has."""
+    telling = (videos >= 0) & ~both_ways & (moments >= EVIDENCE_STAMPS)
+    extent = np.full(int(videos.max(initial=-1)) + 1, -1, dtype=np.int64)
+    np.maximum.at(extent, videos[telling], latest[telling])  # each video's latest moment its telling notes know
+    known = np.full(len(videos), -1, dtype=np.int64)
+    on_video = videos >= 0
+    known[on_video] = extent[videos[on_video]]
+    overreaching = latest > 2 * known
+    fitting = latest // 60 <= FITS_SHARE * known + FITS_SLACK_S
+    return both_ways & (known > 0) & overreaching & fitting
+
+
+LABEL = re.compile(r"\[(\d{1,3}(?::\d{2}){1,2})\]")  # a moment's label as parsing writes it into text: [38:00]
+
+
+def minutes_first_text(text: str) -> str:
+    """A section's text with its moments' labels read minutes first: each a 60th of the moment it shows."""
+    return LABEL.sub(lambda label: f"[{format_timestamp((parse_timestamp(label.group(1)) or 0) // 60)}]", text)

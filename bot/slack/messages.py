@@ -37,6 +37,7 @@ from bot.engine.parsing import video_url
 from bot.engine.scope import Scope
 from bot.engine.search import Hit
 from bot.engine.site import NoteSite
+from bot.engine.timestamps import LABEL as TIMESTAMP_LABEL
 from bot.engine.timestamps import format_timestamp, parse_timestamp
 
 Message = dict[str, Any]
@@ -65,8 +66,6 @@ MAX_VALUE_CHARS = 2000  # of a button's value, Slack's limit
 TITLE_LIMIT = 60  # an assistant thread's title, and a suggested prompt's: a line in Slack's list of chats
 
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
-# Timestamp labels as the engine writes them into clean text: [38:00], [1:02:03].
-_TIMESTAMP_LABEL = re.compile(r"\[(\d{1,3}(?::\d{2}){1,2})\]")
 _STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.DOTALL)
 # Stands for a bold marker while cutting, so that a cut inside bold text can close it again.
 _BOLD = "\x00"
@@ -130,7 +129,7 @@ def excerpt_mrkdwn(text: str, video_id: str | None, limit: int = EXCERPT_LIMIT) 
     limit = min(limit, SECTION_LIMIT)
     escaped = escape_mrkdwn(text.replace(_BOLD, "").strip())
     marked = _STRONG.sub(lambda m: f"{_BOLD}{m.group(1)}{_BOLD}", escaped)
-    linked = _TIMESTAMP_LABEL.sub(lambda m: _timestamp_link(m, video_id), marked)
+    linked = TIMESTAMP_LABEL.sub(lambda m: _timestamp_link(m, video_id), marked)
     return cut_at_word(linked, limit).replace(_BOLD, "*")
 
 

@@ -1,10 +1,20 @@
 """Timestamps in `data-t` anchors: every unambiguous form is read, the rest is skipped, nothing raises."""
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.engine.timestamps import MAX_PLAUSIBLE_SECONDS, format_timestamp, parse_timestamp, read_note_timestamps
+from bot.engine.timestamps import (
+    EVIDENCE_STAMPS,
+    MAX_PLAUSIBLE_SECONDS,
+    format_timestamp,
+    minutes_first_by_video,
+    minutes_first_text,
+    parse_timestamp,
+    read_note_timestamps,
+    reads_both_ways,
+)
 
 
 @pytest.mark.parametrize(
@@ -107,8 +117,21 @@ def test_placeholders_and_other_forms_keep_their_reading_in_a_minutes_first_note
 
 def test_a_lone_third_part_over_59_is_a_slip_and_stays_unreadable() -> None:
     # lexfridman/origins_of_covid19.md: one stamp in thirteen, in a three-hour podcast read hours first
-    raws = ["00:00:13", "00:00:29", "00:01:45", "00:02:11", "00:04:25", "00:07:00", "02:12:24", "02:20:22",
-            "02:27:10", "02:38:10", "02:40:58", "02:40:72", "02:39:28"]
+    raws = [
+        "00:00:13",
+        "00:00:29",
+        "00:01:45",
+        "00:02:11",
+        "00:04:25",
+        "00:07:00",
+        "02:12:24",
+        "02:20:22",
+        "02:27:10",
+        "02:38:10",
+        "02:40:58",
+        "02:40:72",
+        "02:39:28",
+    ]
     seconds = read_note_timestamps(raws)
     assert seconds[11] is None
     assert seconds[:11] + seconds[12:] == [parse_timestamp(raw) for raw in raws[:11] + raws[12:]]
@@ -131,8 +154,9 @@ def test_a_well_formed_increasing_hh_mm_ss_note_is_read_unchanged(moments: list[
 
 
 @given(
-    st.lists(st.integers(min_value=60, max_value=3599), min_size=1, max_size=40)
-    .map(lambda moments: sorted([*moments, 24 * 60]))
+    st.lists(st.integers(min_value=60, max_value=3599), min_size=1, max_size=40).map(
+        lambda moments: sorted([*moments, 24 * 60])
+    )
 )
 def test_writing_every_stamp_mm_ss_00_reads_like_00_mm_ss(moments: list[int]) -> None:
     """For a note that runs from its first minute on to past 24:00, under an hour: the range where a
@@ -168,3 +192,71 @@ def test_a_three_part_stamp_reads_hours_first_or_minutes_first_never_anything_el
     for raw, (a, b, _), seconds in zip(raws, stamps, read_note_timestamps(raws), strict=True):
         assert seconds in (parse_timestamp(raw), a * 60 + b, None)
         assert seconds is not None or parse_timestamp(raw) is None  # only what cannot be hours is lost
+
+
+# Rule 5: a note whose every stamp reads both ways is read as the other notes on its video say.
+
+
+@pytest.mark.parametrize(
+    ("raws", "both_ways"),
+    [
+        (["04:06:00", "09:36:00", "17:24:00"], True),
+        (["00:05:00", "N/A", "01:23:00"], True),  # an unreadable stamp says nothing either way
+        (["04:06:00", "00:05:30"], False),  # real seconds: hours first
+        (["04:06:00", "24:50:00"], False),  # a day or more: minutes first by rule 1
+        (["04:06:00", "9:36"], False),  # minutes and seconds, written so
+        ([], False),
+        (["N/A"], False),
+    ],
+)
+def test_a_note_reads_both_ways_only_when_every_readable_stamp_is_a_time_of_day_ending_in_00(
+    raws: list[str], both_ways: bool
+) -> None:
+    assert reads_both_ways(raws) is both_ways
+
+
+def decided(*notes: tuple[int, bool, int, int]) -> list[bool]:
+    """`minutes_first_by_video` of notes given as (video, reads both ways, latest moment, moments)."""
+    videos, both_ways, latest, moments = (np.array(column) for column in zip(*notes, strict=True))
+    return minutes_first_by_video(videos, both_ways.astype(bool), latest, moments).tolist()
+
+
+def test_a_note_reading_both_ways_is_minutes_first_when_its_video_s_other_notes_end_near_its_minutes() -> None:
+    seventeen_hours, seventeen_minutes = 17 * 3600 + 24 * 60, 17 * 60 + 30
+    assert decided((0, True, seventeen_hours, 9), (0, False, seventeen_minutes, 5)) == [True, False]
+
+
+def test_a_note_reading_both_ways_stays_hours_first_when_its_video_s_other_notes_reach_its_hours() -> None:
+    two_hours, long_talk = 2 * 3600 + 10 * 60, 2 * 3600 + 35 * 60 + 12
+    assert decided((0, True, two_hours, 9), (0, False, long_talk, 5)) == [False, False]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        (1, False, 17 * 60 + 30, 5),  # another video's
+        (0, False, 17 * 60 + 30, EVIDENCE_STAMPS - 1),  # too few moments to say how long the video is
+        (0, True, 17 * 60 + 30, 5),  # a note that reads both ways itself
+        (0, False, 3 * 60, 5),  # ending well before even its minutes reading
+    ],
+)
+def test_without_a_telling_note_on_its_video_a_note_stays_hours_first(other: tuple[int, bool, int, int]) -> None:
+    assert decided((0, True, 17 * 3600 + 24 * 60, 9), other)[0] is False
+
+
+def test_a_note_without_a_video_stays_as_parsed() -> None:
+    assert decided((-1, True, 17 * 3600, 9), (-1, False, 17 * 60, 5)) == [False, False]
+
+
+@given(st.integers(min_value=0, max_value=MAX_PLAUSIBLE_SECONDS // 60))
+def test_read_minutes_first_a_label_shows_a_60th_of_its_moment(minutes: int) -> None:
+    seconds = minutes * 60
+    text = f"Tides rise [{format_timestamp(seconds)}], then fall."
+    assert minutes_first_text(text) == f"Tides rise [{format_timestamp(minutes)}], then fall."
+
+
+def test_read_minutes_first_a_text_without_labels_is_unchanged() -> None:
+    assert (
+        minutes_first_text("A note [with brackets] and 12:30 unlabelled.")
+        == "A note [with brackets] and 12:30 unlabelled."
+    )
