@@ -326,16 +326,28 @@ def thread_answer(
 def link_preview(hit: Hit, also_in: Sequence[str], site: NoteSite | None) -> dict[str, Any]:
     """A link's preview (one value of chat.unfurl's `unfurls`): the section covering the link's moment,
     a short excerpt, its links, and the titles of other notes on the same video."""
-    footer = also_in_text(also_in) or "From the notes"
+    footer = also_in_text([_joined_path([title]) for title in also_in]) or "From the notes"
     return {"blocks": [block.to_dict() for block in _hit_blocks(hit, footer, site=site, limit=PREVIEW_EXCERPT_LIMIT)]}
 
 
-def also_in_text(titles: Sequence[str]) -> str:
-    """`Also in A · B and 2 more`: the other notes on the same video, the first ALSO_IN_LIMIT by title ("" for
-    none)."""
-    shown = [_joined_path([title]) for title in titles[:ALSO_IN_LIMIT]]
-    more = len(titles) - len(shown)
+def also_in_text(notes: Sequence[str]) -> str:
+    """`Also in A · B and 2 more`: the other notes on the same video (mrkdwn, escaped), the first ALSO_IN_LIMIT
+    named ("" for none)."""
+    shown = notes[:ALSO_IN_LIMIT]
+    more = len(notes) - len(shown)
     return (f"Also in {' · '.join(shown)}" + (f" and {more} more" if more > 0 else "")) if shown else ""
+
+
+def _twin_notes(hit: Hit, site: NoteSite | None) -> list[str]:
+    """The other notes the hit's twins are in, once each, best first: each title linked to the twin's section
+    on the published vault when there is one."""
+    named: dict[str, str] = {}
+    for twin in hit.twins:
+        if twin.note != hit.note and twin.note not in named:
+            title, url = _joined_path([twin.title]) or "Untitled note", note_url(twin, site)
+            # a link label ends at `|` or `>`; escaping removed `>`, and a `|` would cut the label short
+            named[twin.note] = f"<{url}|{title.replace('|', '¦')}>" if url else title
+    return list(named.values())
 
 
 def _hit_blocks(hit: Hit, footer: str, *, site: NoteSite | None, limit: int = EXCERPT_LIMIT) -> list[Block]:
@@ -348,8 +360,8 @@ def _hit_blocks(hit: Hit, footer: str, *, site: NoteSite | None, limit: int = EX
     excerpt = excerpt_mrkdwn(hit.text, hit.video_id, limit) or "_(this section has no text)_"
     links = hit_links(hit, site)
     context = f"{links}   ·   {footer}" if links else footer
-    if hit.also_in:
-        context += f"\n{also_in_text(hit.also_in)}"
+    if twins := _twin_notes(hit, site):
+        context += f"\n{also_in_text(twins)}"
     return [
         SectionBlock(text=MarkdownTextObject(text=heading)),
         SectionBlock(text=MarkdownTextObject(text=excerpt)),

@@ -91,3 +91,16 @@ def test_the_link_comes_from_the_note_s_path_and_heading_and_never_breaks_out() 
             assert len(links) == 1
             assert not set(links[0]) & set("<>| &\"'")
             assert "<!here>" not in text_of(message) and "<!channel>" not in text_of(message)
+
+
+def test_the_other_notes_an_answer_is_also_in_link_to_their_sections_when_a_site_is_set() -> None:
+    twin = make_hit(
+        note="lexfridman/deep_learning_recap.md",
+        title="Recap | <!channel>",
+        page_headings=("Computer Vision and Robotics",),
+    )
+    with_twin = make_hit(page_headings=HIT.page_headings, twins=(twin,))
+    url = "https://notes.example.com/lexfridman/deep_learning_recap#computer-vision-and-robotics"
+    linked = f"<{url}|Recap ¦ &lt;!channel&gt;>"
+    assert f"Also in {linked}" in text_of(answer_message(with_twin, "computer vision", site=QUARTZ))
+    assert "Also in Recap | &lt;!channel&gt;" in text_of(answer_message(with_twin, "computer vision", site=None))
