@@ -31,7 +31,7 @@ A note whose every stamp reads both ways (`04:06:00` … `17:24:00`: each a vali
 alone cannot tell; other notes on the same video can, when the index is built (`minutes_first_by_video`):
 
 5. Such a note is read minutes first when the video's other notes that read one way only reach no more
-   than half its latest moment read hours first, and its latest moment read minutes first fits them
+   than half its latest moment read hours first (`OVERREACH`), and its latest moment read minutes first fits them
    (`FITS_SHARE` of their latest, give or take `FITS_SLACK_S`). Its moments are then a 60th, and so are
    the labels its text shows (`minutes_first_text`).
 """
@@ -60,6 +60,9 @@ HUNDREDTHS_SHARE = 0.1
 # much again as their latest moment, plus two minutes (notes on one video end at different points of it)
 FITS_SHARE = 1.5
 FITS_SLACK_S = 120
+# ... and read hours first, they must end well past the video as its other notes know it: past twice their latest
+# moment (a note may cover a part of its video that its twins do not, but not as much again as all they cover)
+OVERREACH = 2
 EVIDENCE_STAMPS = 3  # a note with fewer moments says too little about how long its video is
 
 _CLOCK = re.compile(r"(\d{1,3})(?::(\d{1,2}))?(?::(\d{1,2}))?(?::(\d{1,2}))?(?:[.,]\d+Z?)?", re.ASCII)
@@ -249,7 +252,7 @@ def minutes_first_by_video(
     known = np.full(len(videos), -1, dtype=np.int64)
     on_video = videos >= 0
     known[on_video] = extent[videos[on_video]]
-    overreaching = latest > 2 * known
+    overreaching = latest > OVERREACH * known
     fitting = latest // 60 <= FITS_SHARE * known + FITS_SLACK_S
     return both_ways & (known > 0) & overreaching & fitting
 
