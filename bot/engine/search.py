@@ -262,14 +262,7 @@ class Searcher:
         ranked = self.rank(query_terms, within, prefer) if limit > 0 else None
         if ranked is None:
             return []
-        answers = self._answers(ranked, limit)
-        rows = [at for answer in answers for at in answer]
-        found = iter(section_hits(self.index, ranked.sections[rows].tolist(), ranked.scores[rows].tolist()))
-        hits = []
-        for answer in answers:
-            hit, twins = next(found), tuple(itertools.islice(found, len(answer) - 1))
-            hits.append(dataclasses.replace(hit, twins=twins) if twins else hit)
-        return hits
+        return self._hits(ranked, self._answers(ranked, limit))
 
     def explain(self, query_terms: QueryTerms, limit: int = 5, within: Notes | None = None) -> list[Explained]:
         """`search_terms`' hits with the parts of their scores."""
@@ -278,8 +271,8 @@ class Searcher:
             return []
         weights = self.weights.named()
         explained = []
-        for at, *_ in self._answers(ranked, limit):
-            hit = section_hit(self.index, int(ranked.sections[at]), float(ranked.scores[at]))
+        answers = self._answers(ranked, limit)
+        for hit, (at, *_) in zip(self._hits(ranked, answers), answers, strict=True):
             fields = {"section": float(ranked.section_scores[at]), "note": float(ranked.note_scores[at])}
             features = dict(zip(FEATURES, ranked.features[at].tolist(), strict=True))
             parts = dict(zip(FEATURES, contributions(ranked.features[at], self.weights).tolist(), strict=True))
@@ -412,6 +405,16 @@ class Searcher:
         found = process.extract(normalize(query), choices, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=60)
         headings = dict.fromkeys(self.index.section_headings[i] for _, _, i in found if self.index.section_headings[i])
         return list(headings)[:limit]
+
+    def _hits(self, ranked: Ranked, answers: list[list[int]]) -> list[Hit]:
+        """Each answer's first section as a hit, with the rest of its sections as the hit's twins."""
+        rows = [at for answer in answers for at in answer]
+        found = iter(section_hits(self.index, ranked.sections[rows].tolist(), ranked.scores[rows].tolist()))
+        hits = []
+        for answer in answers:
+            hit, twins = next(found), tuple(itertools.islice(found, len(answer) - 1))
+            hits.append(dataclasses.replace(hit, twins=twins) if twins else hit)
+        return hits
 
     def _answers(self, ranked: Ranked, limit: int) -> list[list[int]]:
         """The first `limit` answers among the ranked candidates, each the rows of its sections, best first: a

@@ -98,6 +98,7 @@ def test_batch_lists_a_hit_s_twins_in_their_places_and_the_json_nests_them(tmp_p
     assert [h["note"] for h in as_json["hits"]] == ["a.md", "c.md"]
     assert [t["note"] for t in as_json["hits"][0]["twins"]] == ["b.md"] and "twins" not in as_json["hits"][1]
     assert "   also in: Moon b\n" in search("moon tides")
+    assert "   also in: Moon b\n" in search("--explain", "moon tides")
 
 
 def test_nothing_found_says_so(tmp_path: Path) -> None:
