@@ -82,7 +82,7 @@ def test_batch_answers_one_json_line_per_query_line(tmp_path: Path) -> None:
     assert set(lines[2]["hits"][0]) >= {"note", "heading", "title", "score", "url", "timestamp"}
 
 
-def test_batch_lists_a_hit_s_twins_in_their_places_and_the_json_nests_them(tmp_path: Path) -> None:
+def test_twins_are_listed_in_place_by_batch_nested_by_json_and_named_by_the_text_and_explain(tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     body = '## Tides\n\nThe moon pulls the oceans into tides <a class="yt-timestamp" data-t="05:00">[05:00]</a>.\n'
     for name in ("a", "b"):
