@@ -28,15 +28,20 @@ MakeSlack = Callable[..., BoltDispatcher]
 @pytest.fixture
 def make_slack(fake_slack: FakeSlack, tmp_path: Path, searcher: Searcher, sqlite_engine: Engine) -> MakeSlack:
     """`make_slack(digest_command=..., today_topic=...)`: the app with those hooks, and its dispatcher.
-    `client` and `oauth_settings` replace the bot-token client, for OAuth mode."""
+    `client` and `oauth_settings` replace the bot-token client, for OAuth mode; `over` searches another vault
+    than the Slack tests' own."""
 
     def make(
-        client: WebClient | None = None, oauth_settings: OAuthSettings | None = None, **hooks: Any
+        client: WebClient | None = None,
+        oauth_settings: OAuthSettings | None = None,
+        over: Searcher | None = None,
+        **hooks: Any,
     ) -> BoltDispatcher:
         settings = bot_settings(fake_slack, tmp_path)
         pool = InlineExecutor()
         answers = DurableAnswers(sqlite_engine, pool, lambda: NOW)
-        deps = ListenerDeps(lambda: searcher, sqlite_engine, lambda: NOW, pool, **hooks, durable=answers)
+        served = over or searcher
+        deps = ListenerDeps(lambda: served, sqlite_engine, lambda: NOW, pool, **hooks, durable=answers)
         app = create_app(settings, client or make_web_client(settings), deps, oauth_settings)
         return BoltDispatcher(app, fake_slack)
 

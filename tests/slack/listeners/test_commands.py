@@ -6,16 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
-from bot.slack.app import create_app
-from bot.slack.delivery import Reply, make_web_client
-from bot.slack.deps import ListenerDeps
+from bot.slack.delivery import Reply
 from bot.slack.listeners.commands import COMMAND
 from tests.engine.vaults import searcher_of, write_moment
 from tests.fake_slack import FakeSlack
-from tests.slack.conftest import bot_settings
-from tests.slack.dispatch import NOW, BoltDispatcher, InlineExecutor
+from tests.slack.dispatch import BoltDispatcher
 from tests.slack.listeners.conftest import MakeSlack
 from tests.slack_sender import CHANNEL, FORM, USER
 
@@ -62,18 +58,14 @@ def test_a_query_is_answered_privately_with_its_best_hit_and_the_answer_buttons(
 
 
 def test_an_answer_two_notes_on_one_video_give_names_the_other_note_and_is_not_shown_twice(
-    fake_slack: FakeSlack, tmp_path: Path, sqlite_engine: Engine
+    make_slack: MakeSlack, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     vault = tmp_path / "vault"
     for name, title in (("a.md", "Tides and the moon"), ("b.md", "Ocean <!channel> physics")):
         write_moment(vault, name, title, "moonvideo01", "Tides", "The moon pulls the oceans into tides")
     write_moment(vault, "c.md", "Coasts", "othervideo1", "Tides elsewhere", "Tides shape coasts")
-    searcher = searcher_of(vault)
-    settings = bot_settings(fake_slack, tmp_path)
-    deps = ListenerDeps(lambda: searcher, sqlite_engine, lambda: NOW, InlineExecutor())
-    slack = BoltDispatcher(create_app(settings, make_web_client(settings), deps), fake_slack)
 
-    slack.command("moon tides")
+    make_slack(over=searcher_of(vault)).command("moon tides")
 
     [answer] = fake_slack.calls_to("response_url")
     assert answer.body["blocks"][0]["text"]["text"].startswith("*Tides and the moon*")
