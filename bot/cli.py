@@ -161,8 +161,8 @@ def _hit_text(rank: int, hit: Hit) -> str:
     lines = [f"{rank}. {hit.title} — {where}  ({hit.note}, score {hit.score:.2f})", f"   {excerpt}"]
     if hit.url:
         lines.append(f"   ▶ watch{moment}: {hit.url}")
-    if hit.also_in:
-        lines.append(f"   also in: {'; '.join(hit.also_in)}")
+    if hit.other_notes:
+        lines.append(f"   also in: {'; '.join(twin.title for twin in hit.other_notes)}")
     return "\n".join(lines) + "\n"
 
 

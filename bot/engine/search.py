@@ -70,9 +70,13 @@ class Hit:
     twins: tuple[Hit, ...] = ()
 
     @property
-    def also_in(self) -> list[str]:
-        """The titles of the other notes its twins are in, once each, best first."""
-        return list(dict.fromkeys(twin.title for twin in self.twins if twin.note != self.note))
+    def other_notes(self) -> list[Hit]:
+        """Its twins in other notes than its own, the best of each note, best first."""
+        best: dict[str, Hit] = {}
+        for twin in self.twins:
+            if twin.note != self.note:
+                best.setdefault(twin.note, twin)
+        return list(best.values())
 
     @property
     def anchor(self) -> str:

@@ -341,13 +341,12 @@ def also_in_text(notes: Sequence[str]) -> str:
 def _twin_notes(hit: Hit, site: NoteSite | None) -> list[str]:
     """The other notes the hit's twins are in, once each, best first: each title linked to the twin's section
     on the published vault when there is one."""
-    named: dict[str, str] = {}
-    for twin in hit.twins:
-        if twin.note != hit.note and twin.note not in named:
-            title, url = _joined_path([twin.title]) or "Untitled note", note_url(twin, site)
-            # a link label ends at `|` or `>`; escaping removed `>`, and a `|` would cut the label short
-            named[twin.note] = f"<{url}|{title.replace('|', '¦')}>" if url else title
-    return list(named.values())
+    named = []
+    for twin in hit.other_notes:
+        title, url = _joined_path([twin.title]) or "Untitled note", note_url(twin, site)
+        # a link label ends at `|` or `>`; escaping removed `>`, and a `|` would cut the label short
+        named.append(f"<{url}|{title.replace('|', '¦')}>" if url else title)
+    return named
 
 
 def _hit_blocks(hit: Hit, footer: str, *, site: NoteSite | None, limit: int = EXCERPT_LIMIT) -> list[Block]:

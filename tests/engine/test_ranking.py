@@ -90,8 +90,8 @@ def test_a_section_repeating_a_better_one_of_its_video_is_shown_with_it_as_its_t
     hits = twins_vault(tmp_path).search("moon tides", limit=5)
     assert [(h.note, h.heading) for h in hits] == [("a.md", "Tides"), ("c.md", "Tides elsewhere")]
     assert [(t.note, t.heading, t.timestamp) for t in hits[0].twins] == [("b.md", "Tides", 300)]
-    assert hits[0].also_in == ["Moon b"]
-    assert hits[1].twins == () and hits[1].also_in == []
+    assert hits[0].other_notes == list(hits[0].twins)
+    assert hits[1].twins == () and hits[1].other_notes == []
 
 
 def test_the_sections_found_list_twins_in_their_places_naming_the_hit_they_are_shown_with(tmp_path: Path) -> None:

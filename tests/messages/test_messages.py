@@ -187,6 +187,7 @@ class TestAnswer:
             make_hit(note="a.md", title="Deep learning <!channel> recap"),
             make_hit(note="b.md", title="Robots & vision"),
             make_hit(heading="Same note, same heading"),  # a twin in the hit's own note names no other note
+            make_hit(note="a.md", title="Deep learning, later", heading="Again"),  # a note is named once
         )
         message = answer_message(make_hit(twins=twins), "computer vision", 0, 3)
         context = message["blocks"][2]["elements"][0]["text"]
