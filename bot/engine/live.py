@@ -206,7 +206,6 @@ class NotesWatcher:
                 return
             self._stopping.wait(min(self.quiet - quiet_for, self.longest - (now - first)))
 
-
     def _watch_target(self) -> None:
         """Watch the folder NOTES_DIR leads to now; events from one it no longer leads to are not notes changing."""
         target = self._target
