@@ -10,10 +10,10 @@ hundredths field) where `HH:MM:SS` belongs: `24:50:00` for 24:50, `02:37:92` for
 alone is ambiguous (`02:10:00` can be either), so `read_note_timestamps` reads all of a note's stamps
 together, by these rules:
 
-1. A note writes minutes first only if some stamp cannot be read hours first: its first part is a
-   day or more (`24:50:00`), or its third part is not a second (`04:37:60`) and that is common
-   enough in the note to be a hundredths field rather than a slip (`HUNDREDTHS_SHARE`). Any other
-   note is read stamp by stamp, as `parse_timestamp` reads it.
+1. A note writes minutes first only if some stamp cannot be read hours first: read so it is past the
+   end of any YouTube video, twelve hours (`14:07:00`, `24:50:00`), or its third part is not a second
+   (`04:37:60`) and that is common enough in the note to be a hundredths field rather than a slip
+   (`HUNDREDTHS_SHARE`). Any other note is read stamp by stamp, as `parse_timestamp` reads it.
 2. In a note that writes minutes first, a stamp that cannot be hours is read as minutes and seconds,
    the third part dropped (`04:37:60` is 4:37, as `02:37:92` is 2:37: the third part is a fraction
    of a second, not a 60th second to carry).
@@ -26,7 +26,7 @@ together, by these rules:
    that form: it makes a run of its own, which the note's range does not bend (its stamps may well
    run past the minutes-first ones, as an hour-long video's `01:08:20` after `54:30:00`).
 
-A note whose every stamp reads both ways (`04:06:00` … `17:24:00`: each a valid time of day ending in
+A note whose every stamp reads both ways (`04:06:00` … `11:24:00`: each under twelve hours ending in
 `:00`, `reads_both_ways`) is read hours first by these rules, and may still be minutes first. The note
 alone cannot tell; other notes on the same video can, when the index is built (`minutes_first_by_video`):
 
@@ -45,8 +45,9 @@ from functools import lru_cache
 
 import numpy as np
 
-# No video in any vault we have seen is a day long: past that it is a typo in the note (often MM:SS:FF).
-MAX_PLAUSIBLE_SECONDS = 24 * 3600 - 1
+# YouTube takes uploads of at most 12 hours and keeps at most 12 hours of a live stream: a moment past that is
+# no moment of the video but a slip in the note, most often MM:SS:00 (`14:07:00` in a 15-minute video).
+MAX_PLAUSIBLE_SECONDS = 12 * 3600
 
 # A third part of 60 or more is not a second. Where it is a hundredths field, as in `02:37:92`, about
 # four stamps in ten have one; where it turns up in fewer than one in ten of a note's stamps, it is more
@@ -140,13 +141,14 @@ def read_note_timestamps(raws: Sequence[str]) -> list[int | None]:
 class _ThreePart:
     """An `a:b:c` stamp read both ways."""
 
-    hours: int | None  # HH:MM:SS; None when it cannot be (a day or more, or a third part over 59)
+    hours: int | None  # HH:MM:SS; None when it cannot be (past any video's end, or a third part over 59)
     minutes: int  # MM:SS, the third part a fraction of a second
     third: int
 
     @property
-    def day_or_more(self) -> bool:
-        return self.minutes >= 24 * 60
+    def past_any_video(self) -> bool:
+        """Read hours first it is later than any video runs (`MAX_PLAUSIBLE_SECONDS`)."""
+        return self.minutes * 60 + self.third > MAX_PLAUSIBLE_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +182,7 @@ def _three_part(raw: str) -> _ThreePart | None:
 
 def _writes_minutes_first(stamps: list[_ThreePart]) -> bool:
     """Rule 1: some stamp cannot be hours first, and not as a lone slip in a seconds field."""
-    if any(stamp.hours is None and stamp.day_or_more for stamp in stamps):
+    if any(stamp.past_any_video for stamp in stamps):
         return True
     not_a_second = sum(stamp.hours is None for stamp in stamps)
     return not_a_second > 0 and not_a_second >= HUNDREDTHS_SHARE * len(stamps)

@@ -26,11 +26,11 @@ def vault(root: Path, *notes: tuple[str, list[str]]) -> Searcher:
     return searcher_of(root)
 
 
-MINUTES_AS_HOURS = ["04:06:00", "09:36:00", "17:24:00"]  # a 17-minute talk, every stamp ending in :00
+MINUTES_AS_HOURS = ["04:06:00", "09:36:00", "11:24:00"]  # an 11-minute talk, every stamp ending in :00
 
 
 def test_a_note_reading_both_ways_links_to_minutes_when_another_note_on_its_video_ends_there(tmp_path: Path) -> None:
-    searcher = vault(tmp_path, ("hours", MINUTES_AS_HOURS), ("plain", ["4:06", "9:40", "17:30"]))
+    searcher = vault(tmp_path, ("hours", MINUTES_AS_HOURS), ("plain", ["4:06", "9:40", "11:30"]))
     hit = searcher.search("moon tides", limit=1)[0]
     tides = [hit, *hit.twins]
     assert sorted((h.note, h.timestamp) for h in tides) == [("hours.md", 246), ("plain.md", 246)]

@@ -207,7 +207,7 @@ def napoleon():
     return parse_note(NAPOLEON, (MOMENTS / NAPOLEON).read_bytes())
 
 
-def test_a_section_whose_every_stamp_had_a_day_or_more_of_hours_links_to_its_moment() -> None:
+def test_a_section_whose_every_stamp_read_hours_first_runs_past_any_video_links_to_its_moment() -> None:
     result = napoleon()
     total_war = next(s for s in result.note.sections if s.heading == 'Concept of "Total War"')
     assert total_war.timestamps == (3247, 3255, 3266, 3278, 3281)  # 54:07:00 is 54:07

@@ -73,9 +73,27 @@ def test_a_note_that_never_writes_minutes_first_is_read_stamp_by_stamp() -> None
     assert read_note_timestamps(raws) == [parse_timestamp(raw) for raw in raws] == [13, 420, 7944, 9658, None, 2280]
 
 
-def test_a_stamp_whose_hours_would_be_a_day_or_more_is_minutes_and_seconds() -> None:
-    # the stamps around it are read hours first: they fit, in order, before 24:50
-    assert read_note_timestamps(["00:05:00", "00:12:30", "24:50:00", "31:10:00"]) == [300, 750, 1490, 1870]
+@pytest.mark.parametrize(
+    ("raws", "seconds"),
+    [
+        (["00:05:00", "00:12:30", "24:50:00", "31:10:00"], [300, 750, 1490, 1870]),
+        (["13:40:00", "14:03:00", "14:07:00", "00:00:02", "01:14:00"], [820, 843, 847, 2, 74]),
+    ],
+    ids=[
+        "a day or more: the stamps around it fit, in order, before 24:50",
+        # asianometry/resolution_enhancement_techniques_rets.md, a 15-minute video
+        "twelve hours or more: past the end of any YouTube video, so 14:07:00 is 14:07 and 01:14:00 is 1:14",
+    ],
+)
+def test_a_stamp_whose_hours_would_run_past_any_video_is_minutes_and_seconds(
+    raws: list[str], seconds: list[int]
+) -> None:
+    assert read_note_timestamps(raws) == seconds
+
+
+def test_twelve_hours_is_the_latest_moment_a_stamp_alone_can_be() -> None:
+    assert parse_timestamp("12:00:00") == MAX_PLAUSIBLE_SECONDS == 12 * 3600
+    assert parse_timestamp("12:00:01") is None and parse_timestamp("14:07:00") is None
 
 
 def minutes_first(raw: str) -> int:
@@ -200,10 +218,10 @@ def test_a_three_part_stamp_reads_hours_first_or_minutes_first_never_anything_el
 @pytest.mark.parametrize(
     ("raws", "both_ways"),
     [
-        (["04:06:00", "09:36:00", "17:24:00"], True),
+        (["04:06:00", "09:36:00", "11:24:00"], True),
         (["00:05:00", "N/A", "01:23:00"], True),  # an unreadable stamp says nothing either way
         (["04:06:00", "00:05:30"], False),  # real seconds: hours first
-        (["04:06:00", "24:50:00"], False),  # a day or more: minutes first by rule 1
+        (["04:06:00", "14:07:00"], False),  # past any video hours first: minutes first by rule 1
         (["04:06:00", "9:36"], False),  # minutes and seconds, written so
         ([], False),
         (["N/A"], False),
@@ -222,8 +240,8 @@ def decided(*notes: tuple[int, bool, int, int]) -> list[bool]:
 
 
 def test_a_note_reading_both_ways_is_minutes_first_when_its_video_s_other_notes_end_near_its_minutes() -> None:
-    seventeen_hours, seventeen_minutes = 17 * 3600 + 24 * 60, 17 * 60 + 30
-    assert decided((0, True, seventeen_hours, 9), (0, False, seventeen_minutes, 5)) == [True, False]
+    eleven_hours, eleven_minutes = 11 * 3600 + 24 * 60, 11 * 60 + 30
+    assert decided((0, True, eleven_hours, 9), (0, False, eleven_minutes, 5)) == [True, False]
 
 
 def test_a_note_reading_both_ways_stays_hours_first_when_its_video_s_other_notes_reach_its_hours() -> None:
@@ -234,18 +252,18 @@ def test_a_note_reading_both_ways_stays_hours_first_when_its_video_s_other_notes
 @pytest.mark.parametrize(
     "other",
     [
-        (1, False, 17 * 60 + 30, 5),  # another video's
-        (0, False, 17 * 60 + 30, EVIDENCE_STAMPS - 1),  # too few moments to say how long the video is
-        (0, True, 17 * 60 + 30, 5),  # a note that reads both ways itself
+        (1, False, 11 * 60 + 30, 5),  # another video's
+        (0, False, 11 * 60 + 30, EVIDENCE_STAMPS - 1),  # too few moments to say how long the video is
+        (0, True, 11 * 60 + 30, 5),  # a note that reads both ways itself
         (0, False, 3 * 60, 5),  # ending well before even its minutes reading
     ],
 )
 def test_without_a_telling_note_on_its_video_a_note_stays_hours_first(other: tuple[int, bool, int, int]) -> None:
-    assert decided((0, True, 17 * 3600 + 24 * 60, 9), other)[0] is False
+    assert decided((0, True, 11 * 3600 + 24 * 60, 9), other)[0] is False
 
 
 def test_a_note_without_a_video_stays_as_parsed() -> None:
-    assert decided((-1, True, 17 * 3600, 9), (-1, False, 17 * 60, 5)) == [False, False]
+    assert decided((-1, True, 11 * 3600, 9), (-1, False, 11 * 60, 5)) == [False, False]
 
 
 @given(st.integers(min_value=0, max_value=MAX_PLAUSIBLE_SECONDS // 60))
