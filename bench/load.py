@@ -146,6 +146,7 @@ class Load:
         if kind == "mention":
             ts = f"{1_800_000_000 + number}.000100"
             event = sender.message_event(f"<@UBOT0001> {query}", type="app_mention", ts=ts, event_ts=ts)
+            self.fake.add_thread(event["channel"], ts, [event])  # where a replica taking over looks for its reply
             return f"thread:{ts}", sender.event_body(event, event_id=f"EvLOAD{number:08d}"), "application/json"
         response_url = self.fake.response_url()
         if kind == "slash_command":

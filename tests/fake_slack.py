@@ -29,9 +29,13 @@
   view's latest with ``hash_conflict``; each update gives the view a new hash;
 - checks the assistant methods (assistant.threads.setStatus, setSuggestedPrompts with one to four
   prompts of a title and a message, setTitle), each needing ``channel_id`` and ``thread_ts``;
-- answers conversations.replies from threads put there with
-  ``fake.add_thread(channel, ts, messages)``: the thread's messages from its first, ``limit`` of them;
-  an unknown thread is ``thread_not_found``.
+- keeps what chat.postMessage posts, as Slack does: a reply in its thread, any other message in its
+  channel's history, with the bot's ``bot_id`` and ``user`` and its ``metadata`` (refused with
+  ``invalid_metadata`` unless an ``event_type`` and an ``event_payload`` of strings, numbers and booleans);
+- answers conversations.replies from threads put there with ``fake.add_thread(channel, ts, messages)``
+  or by the bot's own replies: the thread's messages from its first, ``limit`` of them; an unknown
+  thread is ``thread_not_found``; and conversations.history from a channel's messages after ``oldest``,
+  newest first. Both show a message's metadata only with ``include_all_metadata``.
 - can be told to answer slowly, as Slack does across the internet: ``fake.slow_down("response_url", 0.25)``
   (the call is recorded when it is answered, even if the caller has gone meanwhile).
 
@@ -121,6 +125,7 @@ class FakeSlack:
         self._view_hashes: dict[str, str] = {}  # each open modal's latest hash, by view id
         self._views = itertools.count(1)
         self._threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._history: dict[str, list[dict[str, Any]]] = {}  # each channel's messages outside threads, oldest first
         self._delays: dict[str, float] = {}
         self._ts = itertools.count(1)
         self._responses = itertools.count(1)
@@ -343,6 +348,7 @@ class FakeSlack:
         ts = f"{1_700_000_000 + next(self._ts)}.000100"
         if method == "chat.postMessage":
             message = {k: body.get(k) for k in ("text", "blocks", "thread_ts") if k in body}
+            self._keep(body, message | {"ts": ts})
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message | {"ts": ts}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
@@ -352,7 +358,20 @@ class FakeSlack:
             return self._view_answer(method, body)
         if method == "conversations.replies":
             return self._replies(body)
+        if method == "conversations.history":
+            return self._channel_history(body)
         return {"ok": True}
+
+    def _keep(self, body: dict, message: dict[str, Any]) -> None:
+        """A posted message, where conversations.replies and conversations.history find it."""
+        kept = {"type": "message", "user": self.bot_user_id, "bot_id": self.bot_id} | message
+        if body.get("metadata"):
+            kept["metadata"] = _metadata_of(body)
+        channel, thread_ts = str(body.get("channel")), body.get("thread_ts")
+        if thread_ts:
+            self._threads.setdefault((channel, str(thread_ts)), []).append(kept)
+        else:
+            self._history.setdefault(channel, []).append(kept)
 
     def _view_answer(self, method: str, body: dict) -> dict:
         """The modal as Slack keeps it: its id, and a new hash for each version."""
@@ -361,9 +380,44 @@ class FakeSlack:
         return {"ok": True, "view": body["view"] | {"id": view_id, "hash": view_hash}}
 
     def _replies(self, body: dict) -> dict:
-        messages = self._threads[(body["channel"], body["ts"])]
+        messages = _as_read(self._threads[(body["channel"], body["ts"])], body)
         limit = int(body.get("limit") or len(messages))
         return {"ok": True, "messages": messages[:limit], "has_more": limit < len(messages)}
+
+    def _channel_history(self, body: dict) -> dict:
+        oldest = float(body.get("oldest") or 0)
+        after = [m for m in self._history.get(str(body["channel"]), []) if float(m["ts"]) > oldest]
+        messages = _as_read(list(reversed(after)), body)
+        limit = int(body.get("limit") or 100)
+        return {"ok": True, "messages": messages[:limit], "has_more": limit < len(messages)}
+
+
+def _as_read(messages: list[dict[str, Any]], body: dict) -> list[dict[str, Any]]:
+    """Messages as a conversations method answers: their metadata only when `include_all_metadata` asks for it."""
+    if body.get("include_all_metadata") in (True, "1", "true"):
+        return messages
+    return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+
+
+def _metadata_of(body: dict) -> Any:
+    """A post's `metadata` (form posts carry it as a JSON string)."""
+    metadata = body.get("metadata")
+    if isinstance(metadata, str):
+        with contextlib.suppress(ValueError):
+            return json.loads(metadata)
+    return metadata
+
+
+def _metadata_problems(body: dict) -> list[str]:
+    """Slack's `invalid_metadata`: metadata needs an `event_type` and an `event_payload` of scalars."""
+    if not body.get("metadata"):
+        return []
+    metadata = _metadata_of(body)
+    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+    if not (isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str) and isinstance(payload, dict)):
+        return ["invalid_metadata: give an `event_type` and an `event_payload` object"]
+    odd = [key for key, value in payload.items() if not isinstance(value, str | int | float | bool)]
+    return [f"invalid_metadata: event_payload values must be strings, numbers or booleans ({odd})"] if odd else []
 
 
 def _validate(method: str, body: dict) -> list[str]:
@@ -390,6 +444,10 @@ def _validate(method: str, body: dict) -> list[str]:
         problems += _assistant_problems(method, body)
     if method == "conversations.replies" and not (body.get("channel") and body.get("ts")):
         problems.append("conversations.replies needs `channel` and `ts`")
+    if method == "conversations.history" and not body.get("channel"):
+        problems.append("conversations.history needs `channel`")
+    if method == "chat.postMessage":
+        problems += _metadata_problems(body)
     return problems + _block_problems(blocks, limit)
 
 

@@ -4,6 +4,10 @@ read with what the thread asked before, posted in the thread, and remembered for
 A mention with no question in a thread someone else started is answered with the thread's first message
 as its question: the bot's own threads from its memory, other threads by reading that message
 (`conversations.replies`). What the bot cannot read, or cannot post, it says to the asker alone.
+
+Each reply carries message metadata naming the message it answers (`answer_metadata`), so that a process taking
+over a question whose first owner stopped right after attempting its post can look in the conversation for the
+answer (`answer_posted`) before answering again, rather than guess: Slack's posts have no idempotency key.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class Asked:
     channel: str
     thread_ts: str | None  # the thread to answer in; None: the conversation itself (a direct message's)
     user: str | None
+    question_ts: str | None = None  # the message asking, which the reply's metadata names
 
 
 def answer_in_thread(
@@ -92,10 +97,47 @@ def thread_root(client: WebClient, asked: Asked) -> dict[str, Any] | None:
     return messages[0] if messages and isinstance(messages[0], dict) else None
 
 
+ANSWER_METADATA_TYPE = "notesbot_answer"  # message metadata by which `answer_posted` recognises a reply
+# Messages read to find a reply: it follows its question closely, so a page of them is a conversation's last word
+# on it; a busier conversation than that cannot tell, and the reply is then counted as posted.
+LOOK_AHEAD = 200
+
+
+def answer_metadata(asked: Asked) -> dict[str, Any] | None:
+    """The reply's message metadata: which message it answers (none for a question without its ts)."""
+    if not asked.question_ts:
+        return None
+    return {"event_type": ANSWER_METADATA_TYPE, "event_payload": {"question_ts": asked.question_ts}}
+
+
+def answer_posted(client: WebClient, asked: Asked) -> bool | None:
+    """Whether the conversation holds a reply to `asked` already (for a post whose outcome was lost): True or
+    False, or None when Slack will not say or the question has no ts to look for."""
+    if not asked.question_ts:
+        return None
+    where = {"channel": asked.channel, "oldest": asked.question_ts, "limit": LOOK_AHEAD, "include_all_metadata": True}
+    try:
+        if asked.thread_ts:
+            page = client.conversations_replies(ts=asked.thread_ts, **where)
+        else:
+            page = client.conversations_history(**where)
+    except (SlackApiError, SlackClientError, OSError) as error:
+        log.warning("could not look for an earlier reply: %s", slack_reason(error))
+        return None
+    expected = answer_metadata(asked)
+    if any(message.get("metadata") == expected for message in page.get("messages") or []):
+        return True
+    return None if page.get("has_more") else False
+
+
 def reply(client: WebClient, asked: Asked, message: Message) -> bool:
-    """Post `message` in the thread of the question (or its conversation); where Slack will not take it,
-    apologise to the asker alone and return False."""
-    posted = call(client.chat_postMessage, channel=asked.channel, thread_ts=asked.thread_ts, **message, **POST_OPTIONS)
+    """Post `message` in the thread of the question (or its conversation), naming the question in its metadata;
+    where Slack will not take it, apologise to the asker alone and return False."""
+    metadata = answer_metadata(asked)
+    named = {"metadata": metadata} if metadata else {}
+    posted = call(
+        client.chat_postMessage, channel=asked.channel, thread_ts=asked.thread_ts, **message, **named, **POST_OPTIONS
+    )
     if not posted:
         tell_asker(client, asked, apology_message())
     return posted

@@ -18,9 +18,12 @@ post known to have failed it is `pending` again, and when the work returns it is
 Every process heartbeats (`start`). Every second it also claims the rows left `pending` by a process that stopped
 heartbeating and answers them, once: on PostgreSQL the claim is `SELECT ... FOR UPDATE SKIP LOCKED`, so that
 survivors share a dead process's questions without waiting on each other; on SQLite the one process (restarted)
-claims its predecessor's. A row whose dead owner had attempted a post is not answered again but settled as `unknown`
-and logged: the post may have arrived, and a response_url post has no idempotency key. A row past its time (a
-response_url takes posts for 30 minutes) is settled as `expired`, logged.
+claims its predecessor's. A row whose dead owner had attempted a post may have been answered: a post to Slack has no
+idempotency key. Where its work can look for its answer in Slack (`@deferred(name, answered=...)`: the replies in a
+conversation, which carry metadata naming their question), the row is claimed like a pending one and its answer
+looked for first: found, it is `done`; known absent, the question is answered; where Slack will not say, it is
+settled `unknown`. Any other such row (response_url posts, which nothing can read back) is settled as `unknown` and
+logged. A row past its time (a response_url takes posts for 30 minutes) is settled as `expired`, logged.
 
 On SIGTERM (`drain`), no more orphans are claimed and the pool is waited for, up to the grace period; `stop` then
 hands whatever is still pending to the other processes (its rows released) and stops heartbeating.
@@ -70,22 +73,28 @@ FORGET_EVERY = timedelta(minutes=1)
 CLAIM_BATCH = 20
 
 Work = Callable[[Any, dict[str, Any], WebClient], None]  # work(deps, body, client); deps is a ListenerDeps
+# answered(deps, body, client): whether the work's answer is in Slack already; None when Slack will not say
+Answered = Callable[[Any, dict[str, Any], WebClient], bool | None]
 W = TypeVar("W", bound=Callable[..., None])
 ClientFor = Callable[[dict[str, Any]], WebClient]  # the Web API client of the workspace a payload came from
 
 _registered: dict[str, Callable[..., None]] = {}
 _names: dict[Callable[..., None], str] = {}
+_answered: dict[str, Answered] = {}
 
 
-def deferred(name: str) -> Callable[[W], W]:
+def deferred(name: str, answered: Answered | None = None) -> Callable[[W], W]:
     """Register `work(deps, body, client)` under `name`, so that a stored question can be answered again by any
-    process. The name is stored with each question: keep it when the function moves or is renamed."""
+    process. The name is stored with each question: keep it when the function moves or is renamed. `answered`,
+    when the work's answer can be read back from Slack, tells whether a post whose process stopped arrived."""
 
     def register(work: W) -> W:
         if _registered.get(name, work) is not work:
             raise ValueError(f"deferred work {name!r} is registered twice")
         _registered[name] = work
         _names[work] = name
+        if answered is not None:
+            _answered[name] = answered
         return work
 
     return register
@@ -198,22 +207,44 @@ class DurableAnswers:
 
     # --- running ---
 
-    def _run_later(self, job: _Job | None, work: Callable[..., None], deps: Any, body: dict, client: WebClient) -> None:
+    def _run_later(
+        self,
+        job: _Job | None,
+        work: Callable[..., None],
+        deps: Any,
+        body: dict,
+        client: WebClient,
+        answered: Answered | None = None,
+    ) -> None:
         with self._idle:
             self._running += 1
         try:
-            self.pool.submit(self._run, job, work, deps, body, client)
+            self.pool.submit(self._run, job, work, deps, body, client, answered)
         except RuntimeError:  # the pool is shut down: the process is stopping and others will take the row
             self._done_running()
             log.warning("answer %s not started: this process is stopping", job.id if job else "(unrecorded)")
 
-    def _run(self, job: _Job | None, work: Callable[..., None], deps: Any, body: dict, client: WebClient) -> None:
+    def _run(
+        self,
+        job: _Job | None,
+        work: Callable[..., None],
+        deps: Any,
+        body: dict,
+        client: WebClient,
+        answered: Answered | None = None,
+    ) -> None:
+        """Run `work`; with `answered`, only once its answer (a post whose process stopped) is known not in Slack."""
         try:
             if job is None:
                 work(deps, body, client)
                 return
             with watching(_Watch(self, job)):
-                work(deps, body, watched_copy(client))
+                watched = watched_copy(client)
+                found = answered(deps, body, watched) if answered is not None else False
+                if found is not False:
+                    self._settle_attempted(job, found)
+                    return
+                work(deps, body, watched)
             self._finish(job, Status.DONE)
         except AnswerTakenOver as taken:
             log.info("%s", taken)
@@ -223,6 +254,16 @@ class DurableAnswers:
                 self._finish(job, Status.DONE)  # run again, it would fail again: the user had the apology
         finally:
             self._done_running()
+
+    def _settle_attempted(self, job: _Job, found: bool | None) -> None:
+        """End a question whose stopped process attempted its post: its answer was found in Slack, or Slack would
+        not say (then it may have arrived, and is not posted again)."""
+        if found:
+            log.info("answer %d (%s): found in Slack, posted by the process that stopped", job.id, job.work)
+            self._finish(job, Status.DONE)
+            return
+        _log_unknown(job.id, job.work)
+        self._finish(job, Status.UNKNOWN)
 
     def _done_running(self) -> None:
         with self._idle:
@@ -266,9 +307,11 @@ class DurableAnswers:
         pending.heartbeat(self.engine, self.worker, now)
         if not self._claiming.is_set() or self._replay is None:
             return
-        for settled in pending.settle_orphans(self.engine, now, DEAD_AFTER):
+        checkable = sorted(_answered)
+        for settled in pending.settle_orphans(self.engine, now, DEAD_AFTER, checkable):
             _log_settled(settled)
-        for orphan in pending.claim_orphans(self.engine, self.worker, now, STALE_AFTER, DEAD_AFTER, CLAIM_BATCH):
+        claims = pending.claim_orphans(self.engine, self.worker, now, STALE_AFTER, DEAD_AFTER, CLAIM_BATCH, checkable)
+        for orphan in claims:
             self._answer_orphan(orphan)
         if self._forgotten_at is None or now - self._forgotten_at >= FORGET_EVERY:
             pending.forget(self.engine, now - MEMORY)
@@ -285,6 +328,11 @@ class DurableAnswers:
         except LookupError as error:
             log.error("answer %d (%s) dropped: %s", orphan.id, orphan.work, error)
             self._finish(_Job(orphan.id, orphan.work), Status.DROPPED)
+            return
+        if orphan.attempted:
+            log.info("looking for the answer to %s %d, whose process stopped as it posted", orphan.work, orphan.id)
+            job = _Job(orphan.id, orphan.work, Status.POSTING)
+            self._run_later(job, work, deps, orphan.body, client, _answered[orphan.work])
             return
         log.info("answering %s %d, left by a stopped process", orphan.work, orphan.id)
         self._run_later(_Job(orphan.id, orphan.work), work, deps, orphan.body, client)
@@ -351,13 +399,17 @@ def workspace_clients(client: WebClient, store: InstallationStore | None) -> Cli
     return client_for
 
 
+def _log_unknown(answer_id: int, work: str) -> None:
+    log.warning(
+        "answer %d (%s): its process stopped after attempting a post; not posted again, since it may have "
+        "arrived (a post to Slack has no idempotency key)",
+        answer_id,
+        work,
+    )
+
+
 def _log_settled(settled: pending.Settled) -> None:
     if settled.status is Status.UNKNOWN:
-        log.warning(
-            "answer %d (%s): its process stopped after attempting a post; not posted again, since it may have "
-            "arrived (a post to Slack has no idempotency key)",
-            settled.id,
-            settled.work,
-        )
+        _log_unknown(settled.id, settled.work)
     else:
         log.error("answer %d (%s) given up: not answered within %s", settled.id, settled.work, ANSWER_WINDOW)

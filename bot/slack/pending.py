@@ -3,7 +3,8 @@
 A row's life (`status`): `pending` from the ack until a post that answers is attempted, then `posting`
 until the work is done (`done`); back to `pending` only when that post is known to have failed. A row is changed by
 its `owner` only (compare and swap on owner and status), so that two processes never both post it. Rows whose owner
-stopped heartbeating are claimed by another process (`pending`), settled as `unknown` (`posting`: the post may
+stopped heartbeating are claimed by another process (`pending`, and `posting` where the work can look for its
+answer in Slack: the claimer looks before answering), settled as `unknown` (other `posting` rows: the post may
 have arrived, so it is not repeated), or `expired` past their time. The same statements run on SQLite and
 PostgreSQL (bot.storage); on PostgreSQL, claims skip the rows another process is claiming (FOR UPDATE SKIP LOCKED).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +32,7 @@ class Status(StrEnum):
     PENDING = "pending"  # nothing that answers was posted yet (or it is known to have failed)
     POSTING = "posting"  # a post was attempted: it arrived, or may have
     DONE = "done"
-    UNKNOWN = "unknown"  # its owner died after attempting a post: counted as posted, never repeated
+    UNKNOWN = "unknown"  # its owner died after attempting a post that nothing could find: counted as posted
     EXPIRED = "expired"  # not answered in time (response_url lives 30 minutes)
     DROPPED = "dropped"  # cannot be run here: its work is not registered, or its workspace has no installation
 
@@ -42,6 +43,7 @@ class Pending:
     work: str
     body: dict[str, Any]
     attempts: int
+    attempted: bool = False  # claimed `posting`: its stopped owner had attempted a post, which may have arrived
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,14 +163,26 @@ def retire(engine: Engine, worker: str) -> int:
 
 
 def claim_orphans(
-    engine: Engine, worker: str, now: datetime, stale: timedelta, dead_after: timedelta, limit: int
+    engine: Engine,
+    worker: str,
+    now: datetime,
+    stale: timedelta,
+    dead_after: timedelta,
+    limit: int,
+    checkable: Sequence[str] = (),
 ) -> list[Pending]:
-    """Take up to `limit` pending rows that no live process holds: released ones, and those held for longer than
-    `stale` by an owner whose last heartbeat is older than `dead_after`. Each row goes to one claimer."""
+    """Take up to `limit` rows that no live process holds: pending ones released, or held for longer than `stale` by
+    an owner whose last heartbeat is older than `dead_after`; and, of the works named `checkable`, rows such an owner
+    left `posting` (claimed as they are: `attempted`). Each row goes to one claimer."""
+    dead_owner = (rows.taken_at < now - stale) & rows.owner.not_in(_alive(now, dead_after))
+    pending_orphan = (rows.status == Status.PENDING) & or_(rows.owner.is_(None), dead_owner)
     orphaned = (
-        rows.status == Status.PENDING,
         rows.expires_at > now,
-        or_(rows.owner.is_(None), (rows.taken_at < now - stale) & rows.owner.not_in(_alive(now, dead_after))),
+        (
+            or_(pending_orphan, (rows.status == Status.POSTING) & rows.work.in_(checkable) & dead_owner)
+            if checkable
+            else pending_orphan
+        ),
     )
     candidates = (
         select(rows.id)
@@ -185,15 +199,21 @@ def claim_orphans(
             update(pending_answers)
             .where(rows.id.in_(ids), *orphaned)
             .values(owner=worker, taken_at=now)
-            .returning(rows.id, rows.work, rows.body, rows.attempts)
+            .returning(rows.id, rows.work, rows.body, rows.attempts, rows.status)
         ).all()
-    return sorted((Pending(r.id, r.work, json.loads(r.body), r.attempts) for r in claimed), key=lambda p: p.id)
+    found = (Pending(r.id, r.work, json.loads(r.body), r.attempts, r.status == Status.POSTING) for r in claimed)
+    return sorted(found, key=lambda p: p.id)
 
 
-def settle_orphans(engine: Engine, now: datetime, dead_after: timedelta) -> list[Settled]:
+def settle_orphans(
+    engine: Engine, now: datetime, dead_after: timedelta, checkable: Sequence[str] = ()
+) -> list[Settled]:
     """Give up on what cannot be answered safely: rows whose dead owner had attempted a post (`unknown`: it may
-    have arrived) and rows past their time (`expired`). What was settled, for the log."""
+    have arrived), but for the works named `checkable` (`claim_orphans` takes those), and rows past their time
+    (`expired`). What was settled, for the log."""
     dead_posting = (rows.status == Status.POSTING) & rows.owner.not_in(_alive(now, dead_after))
+    if checkable:
+        dead_posting &= rows.work.not_in(checkable)
     too_late = rows.status.in_([Status.PENDING, Status.POSTING]) & (rows.expires_at <= now)
     settled: list[Settled] = []
     with _writing(engine) as connection:

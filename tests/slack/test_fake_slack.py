@@ -169,3 +169,30 @@ def test_answers_conversations_replies_from_the_thread_s_first_message(fake):
     assert len(client.conversations_replies(channel="C1", ts="1.1")["messages"]) == 2
     with pytest.raises(SlackApiError, match="thread_not_found"):
         client.conversations_replies(channel="C1", ts="9.9")
+
+
+def test_keeps_the_bot_s_posts_where_conversations_methods_find_them_with_metadata_only_when_asked(fake):
+    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+    metadata = {"event_type": "notesbot_answer", "event_payload": {"question_ts": "1.1"}}
+    fake.add_thread("C1", "1.1", [{"user": "U1", "text": "the question"}])
+    reply = client.chat_postMessage(channel="C1", thread_ts="1.1", text="an answer", metadata=metadata)
+    posted = client.chat_postMessage(channel="D1", text="a direct answer", metadata=metadata)
+
+    _, kept = client.conversations_replies(channel="C1", ts="1.1", include_all_metadata=True)["messages"]
+    assert (kept["ts"], kept["bot_id"], kept["metadata"]) == (reply["ts"], fake.bot_id, metadata)
+    assert "metadata" not in client.conversations_replies(channel="C1", ts="1.1")["messages"][1]
+    [direct] = client.conversations_history(channel="D1", oldest="1.1", include_all_metadata=True)["messages"]
+    assert (direct["ts"], direct["metadata"]) == (posted["ts"], metadata)
+    assert client.conversations_history(channel="D1", oldest=posted["ts"])["messages"] == []  # only what came after
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [{"event_payload": {"a": "b"}}, {"event_type": "t"}, {"event_type": "t", "event_payload": {"nested": {"a": 1}}}],
+    ids=["no event_type", "no event_payload", "a payload value that is not a scalar"],
+)
+def test_flags_message_metadata_slack_would_refuse(fake, metadata):
+    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        client.chat_postMessage(channel="C1", text="hi", metadata=metadata)
+    assert len(fake.violations) == 1 and "invalid_metadata" in fake.violations[0]

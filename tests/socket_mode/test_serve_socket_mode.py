@@ -92,8 +92,8 @@ def the_answer(fake: FakeSlack, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def shown(message: dict[str, Any]) -> dict[str, Any]:
-    """What a person sees of an answer: everything but where it went."""
-    return {k: v for k, v in message.items() if k not in {"channel", "thread_ts", "user_id"}}
+    """What a person sees of an answer: everything but where it went (and the metadata naming its question)."""
+    return {k: v for k, v in message.items() if k not in {"channel", "thread_ts", "user_id", "metadata"}}
 
 
 def requests_of_every_kind(sender: SocketModeSender | SlackSender) -> dict[str, str]:

@@ -155,6 +155,32 @@ def test_a_dead_owners_attempted_post_is_settled_unknown_and_not_claimed(engine:
     assert status_of(engine, answer_id)[0] == "unknown"
 
 
+def test_a_dead_owners_attempted_post_is_claimed_as_attempted_where_its_work_can_look_for_its_answer(
+    engine: Engine,
+) -> None:
+    looked_for = record(engine, work="app_mention")
+    unreadable = record(engine, work="slash_command")
+    assert looked_for is not None and unreadable is not None
+    for answer_id in (looked_for, unreadable):
+        pending.mark_posting(engine, answer_id, "A")
+
+    settled = pending.settle_orphans(engine, LATER, DEAD, ["app_mention"])
+    [orphan] = pending.claim_orphans(engine, "B", LATER, STALE, DEAD, 10, ["app_mention"])
+
+    assert [(s.id, s.status) for s in settled] == [(unreadable, Status.UNKNOWN)]
+    assert (orphan.id, orphan.attempted) == (looked_for, True)
+    assert status_of(engine, looked_for) == ("posting", "B", 1)  # the claimer's now, the attempt still noted
+    assert pending.claim_orphans(engine, "C", LATER, STALE, DEAD, 10, ["app_mention"]) == []  # claimed once
+
+
+def test_a_live_owners_attempted_post_is_not_claimed_even_where_its_answer_can_be_looked_for(engine: Engine) -> None:
+    answer_id = record(engine, work="app_mention")
+    assert answer_id is not None
+    pending.mark_posting(engine, answer_id, "A")
+    pending.heartbeat(engine, "A", LATER)
+    assert pending.claim_orphans(engine, "B", LATER, STALE, DEAD, 10, ["app_mention"]) == []
+
+
 def test_a_live_owners_attempted_post_is_left_alone(engine: Engine) -> None:
     answer_id = record(engine)
     assert answer_id is not None

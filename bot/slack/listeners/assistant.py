@@ -22,7 +22,7 @@ from slack_bolt import App
 from slack_bolt.middleware.assistant import Assistant
 from slack_sdk import WebClient
 
-from bot.slack.conversations import Asked, answer_in_thread, reply
+from bot.slack.conversations import Asked, answer_in_thread, answer_posted, reply
 from bot.slack.delivery import POST_OPTIONS, call
 from bot.slack.deps import ListenerDeps
 from bot.slack.durable import deferred
@@ -68,14 +68,26 @@ def greet(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
         call(client.assistant_threads_setSuggestedPrompts, **setting)
 
 
-@deferred("assistant_message")
+def assistant_asked(body: dict[str, Any]) -> Asked:
+    """Where a message in an assistant thread asks: that thread."""
+    event = body.get("event") or {}
+    channel, thread_ts = event.get("channel") or "", event.get("thread_ts") or ""
+    return Asked(ThreadKey(team_of(body), channel, thread_ts), channel, thread_ts, event.get("user"), event.get("ts"))
+
+
+def assistant_answered(_deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> bool | None:
+    """Whether the assistant thread holds the message's reply already (its post's outcome was lost)."""
+    return answer_posted(client, assistant_asked(body))
+
+
+@deferred("assistant_message", answered=assistant_answered)
 def answer_assistant_message(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Answer a message in an assistant thread, in the thread's context; its first question titles it."""
     event = body.get("event") or {}
-    channel, thread_ts = event.get("channel") or "", event.get("thread_ts") or ""
+    asked = assistant_asked(body)
+    channel, thread_ts = asked.channel, asked.thread_ts or ""
     if from_a_bot(event) or not channel or not thread_ts:
         return
-    asked = Asked(ThreadKey(team_of(body), channel, thread_ts), channel, thread_ts, event.get("user"))
     question = query_from_slack_text(event.get("text") or "")
     if asks_nothing(question):
         reply(client, asked, help_message())

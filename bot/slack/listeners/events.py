@@ -21,7 +21,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.engine.search import Hit
-from bot.slack.conversations import Asked, answer_in_thread, reply, summon
+from bot.slack.conversations import Asked, answer_in_thread, answer_posted, reply, summon
 from bot.slack.delivery import call
 from bot.slack.deps import ListenerDeps
 from bot.slack.durable import deferred
@@ -57,36 +57,59 @@ def register(app: App, deps: ListenerDeps) -> None:
         app.enable_token_revocation_listeners()
 
 
-@deferred("app_mention")
+def mention_asked(body: dict[str, Any]) -> Asked:
+    """Where a mention asks: the thread it is in, or the one its answer starts under it."""
+    event = body.get("event") or {}
+    channel = event.get("channel") or ""
+    thread_ts = thread_of(event) or event.get("ts") or ""
+    return Asked(ThreadKey(team_of(body), channel, thread_ts), channel, thread_ts, event.get("user"), event.get("ts"))
+
+
+def mention_answered(_deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> bool | None:
+    """Whether the mention's thread holds its reply already (the outcome of a post was lost with its process)."""
+    return answer_posted(client, mention_asked(body))
+
+
+@deferred("app_mention", answered=mention_answered)
 def answer_mention(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Answer in the thread of the mention (or of the message it replies to), in that thread's context; a
     mention without a question answers the thread's first message, or gets the help outside threads."""
     event = body.get("event") or {}
     if from_a_bot(event):
         return
-    channel, in_thread = event.get("channel") or "", thread_of(event)
-    thread_ts = in_thread or event.get("ts") or ""
-    asked = Asked(ThreadKey(team_of(body), channel, thread_ts), channel, thread_ts, event.get("user"))
+    asked = mention_asked(body)
     question = query_from_slack_text(event.get("text") or "")
     if not asks_nothing(question):
         answer_in_thread(deps, client, asked, question)
-    elif in_thread:
+    elif thread_of(event):
         summon(deps, client, asked)
     else:
         reply(client, asked, help_message())
 
 
-@deferred("direct_message")
+def direct_message_asked(body: dict[str, Any]) -> Asked:
+    """Where a direct message asks. In a DM the answer follows the question, in its thread only if the question
+    was in one; outside threads the conversation is the thread (bot.slack.thread_memory keeps only its last
+    hour)."""
+    event = body.get("event") or {}
+    channel, thread_ts = event.get("channel") or "", event.get("thread_ts")
+    key = ThreadKey(team_of(body), channel, thread_ts or "")
+    return Asked(key, channel, thread_ts, event.get("user"), event.get("ts"))
+
+
+def direct_message_answered(_deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> bool | None:
+    """Whether the conversation holds the direct message's reply already (its post's outcome was lost)."""
+    return answer_posted(client, direct_message_asked(body))
+
+
+@deferred("direct_message", answered=direct_message_answered)
 def answer_direct_message(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Answer a person's direct message to the bot, read with what they asked just before; other messages
     the bot sees are not its to answer."""
     event = body.get("event") or {}
     if event.get("channel_type") != "im" or event.get("subtype") not in ASKING_SUBTYPES or from_a_bot(event):
         return
-    # In a DM the answer follows the question, in its thread only if the question was in one; outside
-    # threads the conversation is the thread (bot.slack.thread_memory keeps only its last hour).
-    channel, thread_ts = event.get("channel") or "", event.get("thread_ts")
-    asked = Asked(ThreadKey(team_of(body), channel, thread_ts or ""), channel, thread_ts, event.get("user"))
+    asked = direct_message_asked(body)
     question = query_from_slack_text(event.get("text") or "")
     if asks_nothing(question):
         reply(client, asked, help_message())

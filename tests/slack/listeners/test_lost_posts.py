@@ -1,0 +1,145 @@
+"""A question whose process stopped as it posted the answer: the process taking it over looks in the conversation for
+the reply (its metadata names the question) and answers only if it is not there, for mentions, direct messages and
+assistant threads; where Slack will not say, the reply is counted as posted, as before."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import Engine, select
+
+from bot.engine.search import Searcher
+from bot.slack import pending
+from bot.slack.conversations import ANSWER_METADATA_TYPE
+from bot.slack.deps import ListenerDeps
+from bot.slack.durable import ANSWER_WINDOW, DEAD_AFTER, DurableAnswers, workspace_clients
+from bot.storage import pending_answers
+from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, FakeSlack
+from tests.slack.dispatch import NOW, BoltDispatcher, InlineExecutor
+from tests.slack_sender import CHANNEL
+
+LATER = NOW + DEAD_AFTER + timedelta(seconds=1)  # when the stopped process has missed its heartbeats
+DM = "D0DIRECT1"
+ASKED_AT = {"ts": "1699999999.000200", "event_ts": "1699999999.000200"}  # before any message the fake Slack posts
+
+
+def left_posting(engine: Engine, work: str, body: dict[str, Any]) -> None:
+    """The row of a question whose process (`died`) attempted its post at NOW and stopped."""
+    pending.heartbeat(engine, "died", NOW)
+    answer_id = pending.record(engine, work, body, body["event_id"] + "-again", "died", NOW, NOW + ANSWER_WINDOW)
+    assert answer_id is not None and pending.mark_posting(engine, answer_id, "died")
+
+
+def take_over(engine: Engine, searcher: Searcher, fake_slack: FakeSlack) -> None:
+    """Another process, once the first missed its heartbeats, settling and claiming what it left."""
+    client = WebClient(token=BOT_TOKEN, base_url=fake_slack.base_url)
+    survivor = DurableAnswers(engine, InlineExecutor(), lambda: LATER, worker="survivor")
+    deps = ListenerDeps(lambda: searcher, engine, lambda: LATER, InlineExecutor(), durable=survivor)
+    survivor.replay_with(deps, workspace_clients(client, None))
+    survivor.recover_once()
+
+
+def statuses(engine: Engine) -> list[tuple[str, str]]:
+    """Each row's status and owner: the first one the question as answered before, the last one the row left."""
+    with engine.connect() as connection:
+        found = connection.execute(select(pending_answers).order_by(pending_answers.c.id)).all()
+    return [(r.status, r.owner) for r in found]
+
+
+def event_body(slack: BoltDispatcher, event: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(slack.event_body(event))
+
+
+def mention_body(slack: BoltDispatcher, text: str = "computer vision") -> dict[str, Any]:
+    return event_body(slack, slack.message_event(f"<@{BOT_USER_ID}> {text}", type="app_mention", **ASKED_AT))
+
+
+def dm_body(slack: BoltDispatcher, text: str = "computer vision") -> dict[str, Any]:
+    return event_body(slack, slack.message_event(text, type="message", channel=DM, channel_type="im", **ASKED_AT))
+
+
+def asked_again(slack: BoltDispatcher, body: dict[str, Any]) -> None:
+    """The question answered by the app as it should be (its reply now in Slack)."""
+    assert slack.post(json.dumps(body), "application/json").status == 200
+
+
+def test_a_reply_names_the_message_it_answers_in_its_metadata(slack: BoltDispatcher, fake_slack: FakeSlack) -> None:
+    body = mention_body(slack)
+    asked_again(slack, body)
+
+    [post] = fake_slack.calls_to("chat.postMessage")
+    assert post.body["metadata"] == {
+        "event_type": ANSWER_METADATA_TYPE,
+        "event_payload": {"question_ts": body["event"]["ts"]},
+    }
+
+
+@pytest.mark.parametrize("ask", [mention_body, dm_body], ids=["a mention", "a direct message"])
+def test_a_reply_that_arrived_before_its_process_stopped_is_found_and_not_posted_again(
+    slack: BoltDispatcher, fake_slack: FakeSlack, searcher: Searcher, sqlite_engine: Engine, ask: Any
+) -> None:
+    body = ask(slack)
+    asked_again(slack, body)  # the reply is in the conversation
+    left_posting(sqlite_engine, "app_mention" if ask is mention_body else "direct_message", body)
+
+    take_over(sqlite_engine, searcher, fake_slack)
+
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert statuses(sqlite_engine)[-1] == ("done", "survivor")
+
+
+@pytest.mark.parametrize("ask", [mention_body, dm_body], ids=["a mention", "a direct message"])
+def test_a_reply_lost_as_its_process_stopped_is_posted_by_the_process_taking_over(
+    slack: BoltDispatcher, fake_slack: FakeSlack, searcher: Searcher, sqlite_engine: Engine, ask: Any
+) -> None:
+    body = ask(slack)
+    if ask is mention_body:  # the mention itself starts the thread its reply goes in
+        fake_slack.add_thread(CHANNEL, body["event"]["ts"], [{"text": body["event"]["text"], "user": "U0ASKER01"}])
+    left_posting(sqlite_engine, "app_mention" if ask is mention_body else "direct_message", body)
+
+    take_over(sqlite_engine, searcher, fake_slack)
+
+    [post] = fake_slack.calls_to("chat.postMessage", answered_ok=True)
+    assert "computer vision" in post.texts
+    assert post.body["metadata"]["event_payload"] == {"question_ts": body["event"]["ts"]}
+    assert statuses(sqlite_engine) == [("done", "survivor")]
+
+
+def test_an_assistant_thread_s_lost_reply_is_looked_for_in_that_thread(
+    slack: BoltDispatcher, fake_slack: FakeSlack, searcher: Searcher, sqlite_engine: Engine
+) -> None:
+    thread = "1700000100.000100"
+    event = slack.message_event("computer vision", type="message", channel=DM, channel_type="im", thread_ts=thread)
+    body = event_body(slack, event)
+    fake_slack.add_thread(DM, thread, [{"text": "Hi! Ask me about the notes.", "bot_id": "BBOT0001"}])
+    left_posting(sqlite_engine, "assistant_message", body)
+
+    take_over(sqlite_engine, searcher, fake_slack)
+
+    [read] = fake_slack.calls_to("conversations.replies")
+    assert (read.body["channel"], read.body["ts"]) == (DM, thread)
+    [post] = fake_slack.calls_to("chat.postMessage")
+    assert post.body["thread_ts"] == thread
+    assert statuses(sqlite_engine) == [("done", "survivor")]
+
+
+def test_a_reply_slack_will_not_look_for_is_counted_as_posted_and_not_posted_again(
+    slack: BoltDispatcher,
+    fake_slack: FakeSlack,
+    searcher: Searcher,
+    sqlite_engine: Engine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = dm_body(slack)
+    left_posting(sqlite_engine, "direct_message", body)
+    fake_slack.fail_next(1, error="missing_scope", method="conversations.history")
+
+    take_over(sqlite_engine, searcher, fake_slack)
+
+    assert fake_slack.calls_to("chat.postMessage") == []
+    assert statuses(sqlite_engine) == [("unknown", "survivor")]
+    assert "not posted again, since it may have arrived" in caplog.text
