@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.figures import percentile  # noqa: E402  (repo root is on the path now)
+from bot.slack.durable import FOUND, NOT_FOUND  # noqa: E402
 from bot.slack.messages import HELPFUL_ACTION, NEXT_ACTION, result_value  # noqa: E402
 from bot.storage import make_engine, pending_answers  # noqa: E402
 from tests.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402
@@ -185,9 +186,11 @@ def main() -> int:
         finally:
             for replica in replicas:
                 replica.stop()
-        report["unknown_outcomes_logged"] = sum(
-            replica.log().count("not posted again, since it may have arrived") for replica in replicas
-        )
+        logs = [replica.log() for replica in replicas]
+        unknown = "not posted again, since it may have arrived"
+        report["unknown_outcomes_logged"] = sum(log.count(unknown) for log in logs)
+        report["replies_found_after_a_stop"] = sum(log.count(FOUND) for log in logs)
+        report["replies_posted_again_after_a_stop"] = sum(log.count(NOT_FOUND) for log in logs)
     print(json.dumps(report, indent=2))
     return 0 if report["errors"] == 0 and report["answered_twice"] == 0 and report["lost_otherwise"] == 0 else 1
 

@@ -71,6 +71,9 @@ MEMORY = timedelta(hours=1)
 FORGET_EVERY = timedelta(minutes=1)
 # Rows claimed at once: a dead process's questions are shared among the survivors, not all taken by the first.
 CLAIM_BATCH = 20
+# What the log says of a post attempted by a process that stopped, once its answer was looked for in Slack
+FOUND = "its process stopped after attempting a post, which arrived: not posted again"
+NOT_FOUND = "its process stopped as it attempted a post, which is not in Slack"
 
 Work = Callable[[Any, dict[str, Any], WebClient], None]  # work(deps, body, client); deps is a ListenerDeps
 # answered(deps, body, client): whether the work's answer is in Slack already; None when Slack will not say
@@ -244,6 +247,8 @@ class DurableAnswers:
                 if found is not False:
                     self._settle_attempted(job, found)
                     return
+                if answered is not None:
+                    log.warning("answer %d (%s): %s; answering it again", job.id, job.work, NOT_FOUND)
                 work(deps, body, watched)
             self._finish(job, Status.DONE)
         except AnswerTakenOver as taken:
@@ -259,7 +264,7 @@ class DurableAnswers:
         """End a question whose stopped process attempted its post: its answer was found in Slack, or Slack would
         not say (then it may have arrived, and is not posted again)."""
         if found:
-            log.info("answer %d (%s): found in Slack, posted by the process that stopped", job.id, job.work)
+            log.warning("answer %d (%s): %s", job.id, job.work, FOUND)
             self._finish(job, Status.DONE)
             return
         _log_unknown(job.id, job.work)
