@@ -134,6 +134,18 @@ class _Job:
     landed: bool = False  # a post of this run arrived, or may have
 
 
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """A piece of deferred work and what it is run with; `answered` for a question whose stopped process attempted its
+    post, to look for that post first."""
+
+    work: Callable[..., None]
+    deps: Any
+    body: dict[str, Any]
+    client: WebClient
+    answered: Answered | None = None
+
+
 @dataclass
 class _Watch:
     """The post watch of one job: the row is marked before a post that answers, and after it fails."""
@@ -201,55 +213,40 @@ class DurableAnswers:
             )
         except SQLAlchemyError as error:  # the answer matters more than its record
             log.error("could not record %s (%s): answering it without a record", name, type(error).__name__)
-            self._run_later(None, work, deps, body, client)
+            self._run_later(None, _Task(work, deps, body, client))
             return
         if answer_id is None:
             log.info("%s was recorded before (a second delivery): %s not run again", delivery_id, name)
             return
-        self._run_later(_Job(answer_id, name), work, deps, body, client)
+        self._run_later(_Job(answer_id, name), _Task(work, deps, body, client))
 
     # --- running ---
 
-    def _run_later(
-        self,
-        job: _Job | None,
-        work: Callable[..., None],
-        deps: Any,
-        body: dict,
-        client: WebClient,
-        answered: Answered | None = None,
-    ) -> None:
+    def _run_later(self, job: _Job | None, task: _Task) -> None:
         with self._idle:
             self._running += 1
         try:
-            self.pool.submit(self._run, job, work, deps, body, client, answered)
+            self.pool.submit(self._run, job, task)
         except RuntimeError:  # the pool is shut down: the process is stopping and others will take the row
             self._done_running()
             log.warning("answer %s not started: this process is stopping", job.id if job else "(unrecorded)")
 
-    def _run(
-        self,
-        job: _Job | None,
-        work: Callable[..., None],
-        deps: Any,
-        body: dict,
-        client: WebClient,
-        answered: Answered | None = None,
-    ) -> None:
-        """Run `work`; with `answered`, only once its answer (a post whose process stopped) is known not in Slack."""
+    def _run(self, job: _Job | None, task: _Task) -> None:
+        """Run the task's work; with its `answered`, only once its answer (a post whose process stopped) is known not
+        to be in Slack."""
         try:
             if job is None:
-                work(deps, body, client)
+                task.work(task.deps, task.body, task.client)
                 return
             with watching(_Watch(self, job)):
-                watched = watched_copy(client)
-                found = answered(deps, body, watched) if answered is not None else False
+                watched = watched_copy(task.client)
+                found = task.answered(task.deps, task.body, watched) if task.answered is not None else False
                 if found is not False:
                     self._settle_attempted(job, found)
                     return
-                if answered is not None:
+                if task.answered is not None:
                     log.warning("answer %d (%s): %s; answering it again", job.id, job.work, NOT_FOUND)
-                work(deps, body, watched)
+                task.work(task.deps, task.body, watched)
             self._finish(job, Status.DONE)
         except AnswerTakenOver as taken:
             log.info("%s", taken)
@@ -337,10 +334,10 @@ class DurableAnswers:
         if orphan.attempted:
             log.info("looking for the answer to %s %d, whose process stopped as it posted", orphan.work, orphan.id)
             job = _Job(orphan.id, orphan.work, Status.POSTING)
-            self._run_later(job, work, deps, orphan.body, client, _answered[orphan.work])
+            self._run_later(job, _Task(work, deps, orphan.body, client, _answered[orphan.work]))
             return
         log.info("answering %s %d, left by a stopped process", orphan.work, orphan.id)
-        self._run_later(_Job(orphan.id, orphan.work), work, deps, orphan.body, client)
+        self._run_later(_Job(orphan.id, orphan.work), _Task(work, deps, orphan.body, client))
 
     # --- stopping ---
 
