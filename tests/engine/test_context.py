@@ -16,11 +16,21 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
     """The deep-learning note has a short part on healthcare; another note is all about healthcare."""
     root = tmp_path_factory.mktemp("threads")
     anchor = '<a class="yt-timestamp" data-t="{}">[x]</a>'
-    write(root, "ai/deep_learning.md", "---\ntitle: Applications of deep learning\nvideoId: deeplearn01\n---\n"
-          f"## Image recognition\n\nDeep learning models classify images {anchor.format('01:00')}.\n\n"
-          f"## Healthcare\n\nDeep learning reads scans in healthcare {anchor.format('09:00')}.\n")
-    write_moment(root, "health/systems.md", "Healthcare systems", "healthsys01", "Healthcare costs",
-                 "Healthcare costs, healthcare insurance and healthcare reform")
+    write(
+        root,
+        "ai/deep_learning.md",
+        "---\ntitle: Applications of deep learning\nvideoId: deeplearn01\n---\n"
+        f"## Image recognition\n\nDeep learning models classify images {anchor.format('01:00')}.\n\n"
+        f"## Healthcare\n\nDeep learning reads scans in healthcare {anchor.format('09:00')}.\n",
+    )
+    write_moment(
+        root,
+        "health/systems.md",
+        "Healthcare systems",
+        "healthsys01",
+        "Healthcare costs",
+        "Healthcare costs, healthcare insurance and healthcare reform",
+    )
     write_moment(root, "food/bread.md", "Bread", "breadvideo1", "Baking", "Bread needs flour and water")
     return searcher_of(root)
 

@@ -18,12 +18,33 @@ from tests.engine.vaults import searcher_of, write_moment
 def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
     """Bee notes in three folders (one a name that starts like another), tagged three ways."""
     root = tmp_path_factory.mktemp("scoped")
-    write_moment(root, "garden/bees.md", "Bees", "gardenbees1", "Hives", "Bees keep the hive warm",
-                 front_matter="tags: [insects, Garden/Flowers]\n")
-    write_moment(root, "garden/deep/bees.md", "More bees", "deepbees001", "Swarms", "Bees swarm in spring",
-                 front_matter="tags: '#insects, farming'\n")
-    write_moment(root, "gardening/bees.md", "Bees at work", "gardening01", "Pollen", "Bees carry pollen",
-                 front_matter="tags: gardening\n")
+    write_moment(
+        root,
+        "garden/bees.md",
+        "Bees",
+        "gardenbees1",
+        "Hives",
+        "Bees keep the hive warm",
+        front_matter="tags: [insects, Garden/Flowers]\n",
+    )
+    write_moment(
+        root,
+        "garden/deep/bees.md",
+        "More bees",
+        "deepbees001",
+        "Swarms",
+        "Bees swarm in spring",
+        front_matter="tags: '#insects, farming'\n",
+    )
+    write_moment(
+        root,
+        "gardening/bees.md",
+        "Bees at work",
+        "gardening01",
+        "Pollen",
+        "Bees carry pollen",
+        front_matter="tags: gardening\n",
+    )
     write_moment(root, "kitchen/honey.md", "Honey", "kitchenhone", "Jars", "Bees make honey for jars")
     return searcher_of(root)
 
