@@ -8,4 +8,5 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --require-hashes -r requirements-test.lock
 .venv/bin/python -m pip install --quiet --no-deps -e .
 .venv/bin/ruff check bot tests bench
+.venv/bin/ruff format --check bot tests bench
 .venv/bin/python -m pytest "$@"
