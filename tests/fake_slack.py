@@ -22,7 +22,8 @@
   chat.postMessage returns a fresh ``ts``, chat.postEphemeral a ``message_ts``, anything else ``ok``;
 - can be told to fail: ``fake.fail_next(2, status=429, retry_after=0)`` (or ``status=500``, or
   ``error="channel_not_found"``: an ``ok: false`` answer, or a 400 on a response_url), optionally only
-  for one ``method`` (a Web API method name or ``"response_url"``);
+  for one ``method`` (a Web API method name or ``"response_url"``); with ``after_keeping=True`` a 5xx comes
+  after the call took effect (a message posted and kept), as Slack's can;
 - keeps modals as Slack does: views.open (a ``trigger_id`` and a valid modal: a title of at most 24
   characters, a ``submit`` button when it has an input block) answers the view with an ``id`` and a
   ``hash``; views.update takes the view's ``view_id`` and, when given, refuses a ``hash`` that is not the
@@ -104,6 +105,7 @@ class _Failure:
     status: int
     retry_after: int | None
     error: str | None
+    after_keeping: bool = False
 
 
 @dataclass
@@ -176,13 +178,15 @@ class FakeSlack:
         retry_after: int | None = 0,
         error: str | None = None,
         method: str | None = None,
+        after_keeping: bool = False,
     ) -> None:
         """Answer the next `times` calls (to `method` only, if given) with `status`.
 
-        429 carries `Retry-After: retry_after`; with `error` the answer is a 200 `{"ok": false}`.
+        429 carries `Retry-After: retry_after`; with `error` the answer is a 200 `{"ok": false}`; with
+        `after_keeping` the call takes effect first (a posted message is kept), then fails.
         """
         with self._lock:
-            self._failures += [_Failure(method, status, retry_after, error) for _ in range(times)]
+            self._failures += [_Failure(method, status, retry_after, error, after_keeping) for _ in range(times)]
 
     def links_shared(
         self,
@@ -260,6 +264,8 @@ class FakeSlack:
             self._failures.remove(failure)
             if failure.error:
                 return self._refusal(kind, failure.error)
+            if failure.after_keeping and kind == "api":
+                self._success(method, body)
             retry = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return failure.status, retry, {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal"}
         if kind == "api":

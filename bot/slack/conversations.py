@@ -21,10 +21,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.engine.follow_up import ThreadContext, Turn
 from bot.slack.answers import shown_in_thread, thread_reply
-from bot.slack.delivery import POST_OPTIONS, apology_on_failure, call, slack_reason
+from bot.slack.delivery import POST_OPTIONS, apology_on_failure, call, slack_reason, without_blind_retries
 from bot.slack.deps import ListenerDeps
 from bot.slack.messages import Message, apology_message, help_message, thread_unreadable_message
 from bot.slack.payloads import asks_nothing, from_a_bot, limit_query, query_from_slack_text
+from bot.slack.post_watch import Outcome, outcome_of_error
 from bot.slack.thread_memory import ThreadKey, recall, remember
 
 log = logging.getLogger("notesbot.slack")
@@ -98,6 +99,7 @@ def thread_root(client: WebClient, asked: Asked) -> dict[str, Any] | None:
 
 
 ANSWER_METADATA_TYPE = "notesbot_answer"  # message metadata by which `answer_posted` recognises a reply
+REPLY_TRIES = 3  # sends of a reply whose outcome stays unknown, each after looking for it: as many as before (1 + 2)
 # Messages read to find a reply: it follows its question closely, so a page of them is a conversation's last word
 # on it; a busier conversation than that cannot tell, and the reply is then counted as posted.
 LOOK_AHEAD = 200
@@ -132,15 +134,28 @@ def answer_posted(client: WebClient, asked: Asked) -> bool | None:
 
 def reply(client: WebClient, asked: Asked, message: Message) -> bool:
     """Post `message` in the thread of the question (or its conversation), naming the question in its metadata;
-    where Slack will not take it, apologise to the asker alone and return False."""
+    where Slack will not take it, apologise to the asker alone and return False.
+
+    A post whose outcome is unknown (a server error, a timeout) may have arrived: it is looked for in the
+    conversation before it is sent again (up to REPLY_TRIES sends), never resent blindly."""
     metadata = answer_metadata(asked)
     named = {"metadata": metadata} if metadata else {}
-    posted = call(
-        client.chat_postMessage, channel=asked.channel, thread_ts=asked.thread_ts, **message, **named, **POST_OPTIONS
-    )
-    if not posted:
-        tell_asker(client, asked, apology_message())
-    return posted
+    post = without_blind_retries(client).chat_postMessage
+    for _ in range(REPLY_TRIES):
+        try:
+            post(channel=asked.channel, thread_ts=asked.thread_ts, **message, **named, **POST_OPTIONS)
+            return True
+        except (SlackApiError, SlackClientError, OSError) as error:
+            log.warning("reply not posted: %s", slack_reason(error))
+            if outcome_of_error(error) is not Outcome.UNKNOWN:
+                break
+        found = answer_posted(client, asked)
+        if found:
+            return True
+        if found is None:
+            break
+    tell_asker(client, asked, apology_message())
+    return False
 
 
 def tell_asker(client: WebClient, asked: Asked, message: Message) -> None:

@@ -24,7 +24,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
 from bot.slack.messages import Message, apology_message
-from bot.slack.post_watch import detail_of, outcome_of_error, outcome_of_status, watch_for
+from bot.slack.post_watch import detail_of, outcome_of_error, outcome_of_status, watch_for, watched_copy
 
 log = logging.getLogger("notesbot.slack")
 
@@ -41,6 +41,14 @@ def retry_handlers() -> list[RetryHandler]:
         RateLimitErrorRetryHandler(max_retry_count=3),
         ServerErrorRetryHandler(max_retry_count=2),
     ]
+
+
+def without_blind_retries(client: WebClient) -> WebClient:
+    """`client` for a post that must not show twice: a server error may come after Slack took the message, so it
+    is not retried blindly (the caller looks for the message first). Posts stay watched (bot.slack.post_watch)."""
+    copy = watched_copy(client)
+    copy.retry_handlers = [h for h in copy.retry_handlers if not isinstance(h, ServerErrorRetryHandler)]
+    return copy
 
 
 def make_web_client(settings: Settings) -> WebClient:

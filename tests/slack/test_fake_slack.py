@@ -196,3 +196,12 @@ def test_flags_message_metadata_slack_would_refuse(fake, metadata):
     with pytest.raises(SlackApiError, match="invalid_blocks"):
         client.chat_postMessage(channel="C1", text="hi", metadata=metadata)
     assert len(fake.violations) == 1 and "invalid_metadata" in fake.violations[0]
+
+
+def test_can_fail_with_a_server_error_after_keeping_the_message(fake):
+    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+    fake.fail_next(1, status=500, method="chat.postMessage", after_keeping=True)
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C1", thread_ts="1.1", text="kept")
+    [kept] = client.conversations_replies(channel="C1", ts="1.1")["messages"]
+    assert kept["text"] == "kept"

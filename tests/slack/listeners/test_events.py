@@ -96,6 +96,33 @@ def test_an_answer_slack_refuses_becomes_an_apology_to_the_asker_alone(
     assert apology.body["text"].startswith("Sorry")
 
 
+def test_an_answer_slack_kept_before_a_server_error_is_found_in_its_thread_and_not_sent_again(
+    slack: BoltDispatcher, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail_next(1, status=500, method="chat.postMessage", after_keeping=True)
+
+    event = mention(slack, "computer vision")
+
+    assert [c.status for c in fake_slack.calls_to("chat.postMessage")] == [500]  # not resent blindly
+    [look] = fake_slack.calls_to("conversations.replies")
+    assert (look.body["channel"], look.body["ts"]) == (CHANNEL, event["ts"])
+    assert fake_slack.calls_to("chat.postEphemeral") == []  # no apology for an answer that arrived
+
+
+def test_an_answer_lost_to_a_server_error_is_sent_again_once_its_thread_shows_it_missing(
+    slack: BoltDispatcher, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail_next(1, status=500, method="chat.postMessage")
+    event = slack.message_event(f"<@{BOT_USER_ID}> computer vision", type="app_mention")
+    fake_slack.add_thread(CHANNEL, event["ts"], [{"user": USER, "text": event["text"]}])
+
+    slack.event(event)
+
+    assert [c.status for c in fake_slack.calls_to("chat.postMessage")] == [500, 200]
+    assert len(fake_slack.calls_to("conversations.replies")) == 1
+    assert fake_slack.calls_to("chat.postEphemeral") == []
+
+
 def test_app_home_shows_the_vault_size_and_today_s_topic(
     make_slack: MakeSlack, fake_slack: FakeSlack, searcher: Searcher
 ) -> None:
