@@ -101,7 +101,7 @@ def thread_root(client: WebClient, asked: Asked) -> dict[str, Any] | None:
 ANSWER_METADATA_TYPE = "notesbot_answer"  # message metadata by which `answer_posted` recognises a reply
 REPLY_TRIES = 3  # sends of a reply whose outcome stays unknown, each after looking for it: as many as before (1 + 2)
 # Messages read to find a reply: it follows its question closely, so a page of them is a conversation's last word
-# on it; a busier conversation than that cannot tell, and the reply is then counted as posted.
+# on it; in a busier conversation than that `answer_posted` cannot tell (None).
 LOOK_AHEAD = 200
 
 
