@@ -372,7 +372,7 @@ class FakeSlack:
         """A posted message, where conversations.replies and conversations.history find it."""
         kept = {"type": "message", "user": self.bot_user_id, "bot_id": self.bot_id} | message
         if body.get("metadata"):
-            kept["metadata"] = _metadata_of(body)
+            kept["metadata"] = body["metadata"]
         channel, thread_ts = str(body.get("channel")), body.get("thread_ts")
         if thread_ts:
             self._threads.setdefault((channel, str(thread_ts)), []).append(kept)
@@ -405,20 +405,11 @@ def _as_read(messages: list[dict[str, Any]], body: dict) -> list[dict[str, Any]]
     return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
 
 
-def _metadata_of(body: dict) -> Any:
-    """A post's `metadata` (form posts carry it as a JSON string)."""
-    metadata = body.get("metadata")
-    if isinstance(metadata, str):
-        with contextlib.suppress(ValueError):
-            return json.loads(metadata)
-    return metadata
-
-
 def _metadata_problems(body: dict) -> list[str]:
     """Slack's `invalid_metadata`: metadata needs an `event_type` and an `event_payload` of scalars."""
     if not body.get("metadata"):
         return []
-    metadata = _metadata_of(body)
+    metadata = body["metadata"]
     payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
     if not (isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str) and isinstance(payload, dict)):
         return ["invalid_metadata: give an `event_type` and an `event_payload` object"]
@@ -515,7 +506,7 @@ def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
         parsed = json.loads(raw)
         return parsed if isinstance(parsed, dict) else {"_": parsed}
     form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
-    for key in ("blocks", "view", "attachments"):  # form posts carry these as JSON strings
+    for key in ("blocks", "view", "attachments", "metadata"):  # form posts carry these as JSON strings
         if isinstance(form.get(key), str):
             with contextlib.suppress(ValueError):
                 form[key] = json.loads(form[key])
