@@ -28,9 +28,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.engine.index import NoteTerms, Postings, SearchIndex, TextColumn, build_index  # noqa: E402
-from bot.engine.parsing import Note  # noqa: E402
-from bot.engine.vault import ParsedFile, broken_links, known_link_names, list_notes, parse_files  # noqa: E402
+from bot.engine.index import NoteTerms, Postings, SearchIndex, TextColumn  # noqa: E402
+from bot.engine.index_cache import index_parsed  # noqa: E402
+from bot.engine.vault import ParsedFile, list_notes, parse_files  # noqa: E402
 
 INDEX_ROW = "(index)"  # the path of the row that holds the index's digests: no markdown file is named so
 
@@ -87,19 +87,15 @@ def index_row(index: SearchIndex, problems: list) -> dict[str, str]:
 def build_rows(corpus: Path) -> Iterator[dict[str, str]]:
     """A row per file as it is parsed, then the index's row once every served note is indexed."""
     stamps = list_notes(corpus)
-    problems: list = []
+    rows: list[dict[str, str]] = []
 
-    def served() -> Iterator[tuple[Note, NoteTerms]]:
+    def parsed_files() -> Iterator[ParsedFile]:
         for batch in parse_files(corpus, stamps):
             for parsed in batch:
                 rows.append(file_row(parsed))
-                problems.extend(parsed.problems)
-                if parsed.note is not None and parsed.terms is not None:
-                    yield parsed.note, parsed.terms
+                yield parsed
 
-    rows: list[dict[str, str]] = []
-    index = build_index(served())
-    problems += broken_links(zip(index.note_paths, index.note_links, strict=True), known_link_names(stamps))
+    index, problems = index_parsed(parsed_files(), stamps)
     yield from rows
     yield index_row(index, problems)
 

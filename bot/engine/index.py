@@ -19,7 +19,7 @@ from typing import overload
 import numpy as np
 
 from bot.engine.analysis import stem, terms, words
-from bot.engine.parsing import Link, Note
+from bot.engine.parsing import Note
 from bot.engine.records import pickled_as_fields
 from bot.engine.scoring import (
     BODY_B,
@@ -146,7 +146,9 @@ class SearchIndex:
     note_paths: list[str]
     note_titles: list[str]
     note_videos: list[str | None]
-    note_links: list[tuple[Link, ...]]
+    # the notes each note's wikilinks name, as written (their lines are for the build's report of broken links:
+    # targets alone load many times faster from the cache, and a warm start reads a vault's every link)
+    note_link_targets: list[tuple[str, ...]]
     note_tags: list[tuple[str, ...]]  # front matter tags, for scopes (`bot/engine/scope.py`)
     section_note: np.ndarray  # int32: the note of each section
     section_headings: list[str]
@@ -194,7 +196,7 @@ class _Rows:
         self.note_paths: list[str] = []
         self.note_titles: list[str] = []
         self.note_videos: list[str | None] = []
-        self.note_links: list[tuple[Link, ...]] = []
+        self.note_link_targets: list[tuple[str, ...]] = []
         self.note_tags: list[tuple[str, ...]] = []
         self.note_both_ways = array("b")  # rule 5 of bot/engine/timestamps.py: what it decides a note by ...
         self.note_latest = array("i")  # ... its latest moment as parsed (-1 for none) ...
@@ -219,7 +221,7 @@ class _Rows:
         self.note_paths.append(note.path)
         self.note_titles.append(note.title)
         self.note_videos.append(note.video_id)
-        self.note_links.append(note.links)
+        self.note_link_targets.append(tuple(link.target for link in note.links))
         self.note_tags.append(note.tags)
         moments = [moment for section in note.sections for moment in section.timestamps]
         self.note_both_ways.append(note.moments_both_ways)
@@ -263,7 +265,7 @@ class _Rows:
             note_paths=self.note_paths,
             note_titles=self.note_titles,
             note_videos=self.note_videos,
-            note_links=self.note_links,
+            note_link_targets=self.note_link_targets,
             note_tags=self.note_tags,
             section_note=section_note,
             section_headings=self.headings,

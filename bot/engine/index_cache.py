@@ -22,7 +22,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.engine.index import NoteTerms, SearchIndex, build_index
-from bot.engine.parsing import Note, Problem
+from bot.engine.parsing import Link, Note, Problem
 from bot.engine.vault import FileStamp, ParsedFile, broken_links, known_link_names, list_notes, parse_files
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # Bump when parsing or analysis change (parsed notes are then parsed again), or when the index layout or
 # ranking weights change (the index is then rebuilt from the parsed notes): old caches are never misread.
 PARSER_VERSION = "15"
-INDEX_VERSION = "16"
+INDEX_VERSION = "17"
 
 
 @dataclass(slots=True)
@@ -140,17 +140,25 @@ class VaultLoader:
                 bar.update(len(batch))
 
     def _build(self, stamps: dict[str, FileStamp], parsed_files: Iterator[ParsedFile], stamp_key: str) -> Vault:
-        problems: list[Problem] = []
-
-        def served_notes() -> Iterator[tuple[Note, NoteTerms]]:
-            for parsed in parsed_files:
-                problems.extend(parsed.problems)
-                if parsed.note is not None and parsed.terms is not None:
-                    yield parsed.note, parsed.terms
-
-        index = build_index(served_notes())
-        problems += broken_links(zip(index.note_paths, index.note_links, strict=True), known_link_names(stamps))
+        index, problems = index_parsed(parsed_files, stamps)
         return Vault(self.root, index, problems, stamp_key)
+
+
+def index_parsed(parsed_files: Iterable[ParsedFile], stamps: dict[str, FileStamp]) -> tuple[SearchIndex, list[Problem]]:
+    """The index of the served notes among `parsed_files` (read one at a time, as they come), and the problems of
+    them all: each file's own, then each wikilink naming no file of `stamps`, at its line."""
+    problems: list[Problem] = []
+    links: list[tuple[str, tuple[Link, ...]]] = []
+
+    def served_notes() -> Iterator[tuple[Note, NoteTerms]]:
+        for parsed in parsed_files:
+            problems.extend(parsed.problems)
+            if parsed.note is not None and parsed.terms is not None:
+                links.append((parsed.note.path, parsed.note.links))
+                yield parsed.note, parsed.terms
+
+    index = build_index(served_notes())
+    return index, problems + broken_links(links, known_link_names(stamps))
 
 
 class ParsedStore:

@@ -44,15 +44,18 @@ def list_notes(root: Path) -> dict[str, FileStamp]:
     found: dict[str, FileStamp] = {}
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
+        # paths as strings, a folder's prefix made once: a Path per file took half of listing a large vault,
+        # which every start does
+        relative = Path(folder).relative_to(root).as_posix()
+        prefix = "" if relative == "." else f"{relative}/"
         for name in files:
             if not name.lower().endswith(".md"):
                 continue
-            full = Path(folder, name)
             try:
-                info = full.stat()
+                info = os.stat(os.path.join(folder, name))
             except OSError:
                 continue
-            found[full.relative_to(root).as_posix()] = FileStamp(info.st_mtime_ns, info.st_size)
+            found[prefix + name] = FileStamp(info.st_mtime_ns, info.st_size)
     return dict(sorted(found.items()))
 
 
