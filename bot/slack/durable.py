@@ -22,8 +22,11 @@ claims its predecessor's. A row whose dead owner had attempted a post may have b
 idempotency key. Where its work can look for its answer in Slack (`@deferred(name, answered=...)`: the replies in a
 conversation, which carry metadata naming their question), the row is claimed like a pending one and its answer
 looked for first: found, it is `done`; known absent, the question is answered; where Slack will not say, it is
-settled `unknown`. Any other such row (response_url posts, which nothing can read back) is settled as `unknown` and
-logged. A row past its time (a response_url takes posts for 30 minutes) is settled as `expired`, logged.
+settled `unknown`. Where every post of its work shows to its asker alone (`@deferred(name, private=True)`: a
+response_url's ephemeral reply, or its replacement), nothing can read the post back, but a second copy costs only
+that person a repeat: the question is answered again, which beats leaving it unanswered. Any other such row (a
+response_url post into the channel, say) is settled as `unknown` and logged. A row past its time (a response_url
+takes posts for 30 minutes) is settled as `expired`, logged.
 
 On SIGTERM (`drain`), no more orphans are claimed and the pool is waited for, up to the grace period; `stop` then
 hands whatever is still pending to the other processes (its rows released) and stops heartbeating.
@@ -74,6 +77,7 @@ CLAIM_BATCH = 20
 # What the log says of a post attempted by a process that stopped, once its answer was looked for in Slack
 FOUND = "its process stopped after attempting a post, which arrived: not posted again"
 NOT_FOUND = "its process stopped as it attempted a post, which is not in Slack"
+REPEATED = "its process stopped as it attempted a private post, which nothing can read back"
 
 Work = Callable[[Any, dict[str, Any], WebClient], None]  # work(deps, body, client); deps is a ListenerDeps
 # answered(deps, body, client): whether the work's answer is in Slack already; None when Slack will not say
@@ -86,21 +90,30 @@ _names: dict[Callable[..., None], str] = {}
 _answered: dict[str, Answered] = {}
 
 
-def deferred(name: str, answered: Answered | None = None) -> Callable[[W], W]:
+def deferred(name: str, answered: Answered | None = None, private: bool = False) -> Callable[[W], W]:
     """Register `work(deps, body, client)` under `name`, so that a stored question can be answered again by any
     process. The name is stored with each question: keep it when the function moves or is renamed. `answered`,
-    when the work's answer can be read back from Slack, tells whether a post whose process stopped arrived."""
+    when the work's answer can be read back from Slack, tells whether a post whose process stopped arrived;
+    `private`, when every post of the work shows to its asker alone, has such a question answered again."""
+    if private and answered is not None:
+        raise ValueError(f"deferred work {name!r}: a private answer cannot also be looked for")
 
     def register(work: W) -> W:
         if _registered.get(name, work) is not work:
             raise ValueError(f"deferred work {name!r} is registered twice")
         _registered[name] = work
         _names[work] = name
-        if answered is not None:
-            _answered[name] = answered
+        if answered is not None or private:
+            _answered[name] = answered or _unseen
         return work
 
     return register
+
+
+def _unseen(_deps: Any, _body: dict[str, Any], _client: WebClient) -> bool:
+    """Whether a private answer arrived: nothing can tell, and a second copy shows to its asker alone, so it is taken as
+    not (the `answered` of `@deferred(private=True)` work)."""
+    return False
 
 
 def name_of(work: Callable[..., None]) -> str:
@@ -245,7 +258,8 @@ class DurableAnswers:
                     self._settle_attempted(job, found)
                     return
                 if task.answered is not None:
-                    log.warning("answer %d (%s): %s; answering it again", job.id, job.work, NOT_FOUND)
+                    why = REPEATED if task.answered is _unseen else NOT_FOUND
+                    log.warning("answer %d (%s): %s; answering it again", job.id, job.work, why)
                 task.work(task.deps, task.body, watched)
             self._finish(job, Status.DONE)
         except AnswerTakenOver as taken:

@@ -7,10 +7,12 @@ internet (250 ms a post, so that answers queue up behind the acks):
 - SIGKILL right after acknowledging a burst: with two processes on PostgreSQL, the survivor answers every question
   the killed one had not, once, within 30 s; with one process on SQLite, the restarted process does.
 
-A question whose killed process had already sent its post is not posted again (the post arrives); one killed in the
-instant between marking its post attempt and sending it cannot be told from those and is not posted again either
-(a response_url post has no idempotency key): it is logged as such, and the tests check that every question that
-did not arrive is exactly such a one.
+A question whose killed process had already sent its post cannot always be told from one killed in the instant
+between marking its post attempt and sending it (a post to Slack has no idempotency key). A mention's reply is looked
+for in its thread: found, it is not posted again; absent, it is; where Slack will not say, it is not posted again and
+logged. A private `/notes` answer, which nothing can read back, is answered again and logged: its asker may see it
+twice. The tests check that every question that did not arrive is such an unknown one, and that only private answers
+arrive twice, no more of them than were logged as answered again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.slack.durable import REPEATED
 from bot.storage import make_engine, pending_answers
 from tests.fake_slack import APP_TOKEN, FakeSlack
 from tests.fake_socket_mode import FakeSocketMode, SocketModeSender
@@ -111,11 +114,13 @@ def statuses(database_url: str) -> dict[str, int]:
 
 
 def check_nothing_lost(fake: FakeSlack, acked: list[Asked], database_url: str, logs: str) -> None:
-    """Every acknowledged question answered once, but for those whose post attempt was cut short by the kill
-    (`unknown`, logged as not posted again)."""
+    """Every acknowledged question answered once, but for those whose post attempt was cut short by the kill: a reply
+    in a thread is looked for, and if Slack will not say it is `unknown` (logged as not posted again); a private
+    `/notes` answer, which nothing can read back, is answered again (logged), so its asker may see it twice."""
     twice = [a for a in acked if answers_to(fake, a) > 1]
     lost = [a for a in acked if answers_to(fake, a) == 0]
-    assert twice == []
+    assert [a for a in twice if a.kind != "command"] == []
+    assert len(twice) <= logs.count(REPEATED)
     unknown = statuses(database_url).get("unknown", 0)
     assert len(lost) <= unknown, (lost, statuses(database_url))
     assert logs.count("not posted again, since it may have arrived") == unknown

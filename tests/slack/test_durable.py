@@ -71,6 +71,14 @@ def answer(deps: Any, body: dict[str, Any], _client: WebClient) -> None:
         raise ProcessDied
 
 
+@deferred("tests.durable.private_answer", private=True)
+def private_answer(deps: Any, body: dict[str, Any], _client: WebClient) -> None:
+    """Post the answer to the body's response_url, for its asker alone."""
+    post_to_response_url(body["response_url"], {"response_type": "ephemeral", "text": f"answer to {body['text']}"})
+    if deps == DYING:
+        raise ProcessDied
+
+
 @deferred("tests.durable.thread_answer")
 def thread_answer(deps: Any, body: dict[str, Any], client: WebClient) -> None:
     """Post the answer in a thread, through the Web API."""
@@ -204,6 +212,31 @@ def test_a_question_whose_post_was_attempted_before_the_process_died_is_not_post
     assert posts(fake_slack) == ["answer to computer vision"]  # once, by the process that died
     assert rows(engine) == [("unknown", "died", 1)]
     assert "not posted again, since it may have arrived" in caplog.text
+
+
+def test_a_private_answer_whose_post_was_attempted_before_the_process_died_is_answered_again(
+    engine: Engine,
+    clock: Clock,
+    fake_slack: FakeSlack,
+    client: WebClient,
+    survivor: DurableAnswers,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    died(engine, clock).submit(private_answer, DYING, question(fake_slack), client)  # stops right after its post
+    assert rows(engine) == [("posting", "died", 1)]
+
+    after_its_death(clock)
+    survivor.recover_once()
+
+    # nothing can read an ephemeral reply back: its asker may see it twice, but never has no answer
+    assert posts(fake_slack) == ["answer to computer vision", "answer to computer vision"]
+    assert [status for status, _, _ in rows(engine)] == ["done"]
+    assert "a private post, which nothing can read back; answering it again" in caplog.text
+
+
+def test_a_private_answer_cannot_also_be_looked_for() -> None:
+    with pytest.raises(ValueError, match="cannot also be looked for"):
+        deferred("tests.durable.both", answered=lambda _deps, _body, _client: None, private=True)
 
 
 def test_a_question_whose_post_failed_before_the_process_died_is_posted_again(

@@ -132,7 +132,7 @@ def unfurl_links(deps: ListenerDeps, body: dict[str, Any], client: WebClient) ->
         call(client.chat_unfurl, **target, unfurls=previews)
 
 
-@deferred("app_home_opened")
+@deferred("app_home_opened", private=True)
 def publish_home(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Publish App Home: what the bot does, how to ask, the vault's size and today's topic."""
     event = body.get("event") or {}

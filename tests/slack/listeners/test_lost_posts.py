@@ -1,12 +1,14 @@
 """A question whose process stopped as it posted the answer: the process taking it over looks in the conversation for
 the reply (its metadata names the question) and answers only if it is not there, for mentions, direct messages and
-assistant threads; where Slack will not say, the reply is counted as posted, as before."""
+assistant threads; where Slack will not say, the reply is counted as posted, as before. A private answer (`/notes`),
+which nothing can read back, is answered again."""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from slack_sdk import WebClient
@@ -30,7 +32,8 @@ ASKED_AT = {"ts": "1699999999.000200", "event_ts": "1699999999.000200"}  # befor
 def left_posting(engine: Engine, work: str, body: dict[str, Any]) -> None:
     """The row of a question whose process (`died`) attempted its post at NOW and stopped."""
     pending.heartbeat(engine, "died", NOW)
-    answer_id = pending.record(engine, work, body, body["event_id"] + "-again", "died", NOW, NOW + ANSWER_WINDOW)
+    delivery = body.get("event_id", body.get("trigger_id", "")) + "-again"
+    answer_id = pending.record(engine, work, body, delivery, "died", NOW, NOW + ANSWER_WINDOW)
     assert answer_id is not None and pending.mark_posting(engine, answer_id, "died")
 
 
@@ -143,3 +146,18 @@ def test_a_reply_slack_will_not_look_for_is_counted_as_posted_and_not_posted_aga
     assert fake_slack.calls_to("chat.postMessage") == []
     assert statuses(sqlite_engine) == [("unknown", "survivor")]
     assert "not posted again, since it may have arrived" in caplog.text
+
+
+def test_a_private_answer_to_notes_whose_process_stopped_as_it_posted_is_answered_again(
+    slack: BoltDispatcher, fake_slack: FakeSlack, searcher: Searcher, sqlite_engine: Engine
+) -> None:
+    command = dict(parse_qsl(slack.command_body("computer vision")))
+    left_posting(sqlite_engine, "slash_command", command)
+
+    take_over(sqlite_engine, searcher, fake_slack)
+
+    [answer] = fake_slack.calls_to("response_url", answered_ok=True)
+    assert command["response_url"].endswith(answer.path)
+    assert answer.body["response_type"] == "ephemeral"
+    assert "Computer Vision" in answer.texts
+    assert statuses(sqlite_engine) == [("done", "survivor")]
