@@ -195,43 +195,36 @@ def test_a_question_whose_process_died_before_posting_is_answered_once_by_anothe
     assert rows(engine) == [("done", "survivor", 1)]
 
 
-def test_a_question_whose_post_was_attempted_before_the_process_died_is_not_posted_again(
+@pytest.mark.parametrize(
+    ("work", "posted", "status", "logged"),
+    [
+        (answer, 1, "unknown", "not posted again, since it may have arrived"),
+        # nothing can read an ephemeral reply back: its asker may see it twice, but never has no answer
+        (private_answer, 2, "done", "a private post, which nothing can read back; answering it again"),
+    ],
+    ids=["a post others may see is not posted again", "a private answer is answered again"],
+)
+def test_a_question_whose_post_was_attempted_before_the_process_died(
     engine: Engine,
     clock: Clock,
     fake_slack: FakeSlack,
     client: WebClient,
     survivor: DurableAnswers,
     caplog: pytest.LogCaptureFixture,
+    work: Callable[..., None],
+    posted: int,
+    status: str,
+    logged: str,
 ) -> None:
-    died(engine, clock).submit(answer, DYING, question(fake_slack), client)  # stops right after its post
+    died(engine, clock).submit(work, DYING, question(fake_slack), client)  # stops right after its post
     assert rows(engine) == [("posting", "died", 1)]
 
     after_its_death(clock)
     survivor.recover_once()
 
-    assert posts(fake_slack) == ["answer to computer vision"]  # once, by the process that died
-    assert rows(engine) == [("unknown", "died", 1)]
-    assert "not posted again, since it may have arrived" in caplog.text
-
-
-def test_a_private_answer_whose_post_was_attempted_before_the_process_died_is_answered_again(
-    engine: Engine,
-    clock: Clock,
-    fake_slack: FakeSlack,
-    client: WebClient,
-    survivor: DurableAnswers,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    died(engine, clock).submit(private_answer, DYING, question(fake_slack), client)  # stops right after its post
-    assert rows(engine) == [("posting", "died", 1)]
-
-    after_its_death(clock)
-    survivor.recover_once()
-
-    # nothing can read an ephemeral reply back: its asker may see it twice, but never has no answer
-    assert posts(fake_slack) == ["answer to computer vision", "answer to computer vision"]
-    assert [status for status, _, _ in rows(engine)] == ["done"]
-    assert "a private post, which nothing can read back; answering it again" in caplog.text
+    assert posts(fake_slack) == ["answer to computer vision"] * posted
+    assert [row_status for row_status, _, _ in rows(engine)] == [status]
+    assert logged in caplog.text
 
 
 def test_a_private_answer_cannot_also_be_looked_for() -> None:
