@@ -174,7 +174,7 @@ class _SpellingGroup:
 def _letter_bits(words: list[str]) -> np.ndarray:
     """For each of `words` (none empty), bit (code point % 32) set for each letter it has, as uint32: worked out
     for all the words at once (a vault's hundred thousand, one at a time, were a fifth of a warm start)."""
-    points = np.frombuffer("".join(words).encode("utf-32-le"), dtype=np.uint32)
+    points = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     starts = np.cumsum([0, *map(len, words[:-1])])
     return np.bitwise_or.reduceat(np.left_shift(np.uint32(1), points & 31), starts).astype(np.uint32)
 
