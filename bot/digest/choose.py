@@ -109,8 +109,8 @@ def related_titles(index: SearchIndex, note: int) -> tuple[str, ...]:
         for key in link_keys(path):
             by_name.setdefault(key, other)
     titles: list[str] = []
-    for target in index.note_link_targets[note]:
-        keys = link_keys(target.strip().lstrip("/"))
+    for written in index.note_link_targets[note]:
+        keys = link_keys(written.strip().lstrip("/"))
         target = next((by_name[k] for k in keys if k in by_name), None)
         if target is not None and target != note and index.note_titles[target] not in titles:
             titles.append(index.note_titles[target])
