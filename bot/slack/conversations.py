@@ -7,7 +7,8 @@ as its question: the bot's own threads from its memory, other threads by reading
 
 Each reply carries message metadata naming the message it answers (`answer_metadata`), so that a process taking
 over a question whose first owner stopped right after attempting its post can look in the conversation for the
-answer (`answer_posted`) before answering again, rather than guess: Slack's posts have no idempotency key.
+answer (`answer_posted`) before answering again, rather than guess: Slack's posts have no idempotency key. A reply
+found there has its question remembered in the thread (`remember_found`), as the stopped process may not have.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.engine.follow_up import ThreadContext, Turn
-from bot.slack.answers import shown_in_thread, thread_reply
+from bot.slack.answers import Search, shown_in_thread, thread_reply
 from bot.slack.delivery import POST_OPTIONS, apology_on_failure, call, slack_reason, without_blind_retries
 from bot.slack.deps import ListenerDeps
 from bot.slack.messages import Message, apology_message, help_message, thread_unreadable_message
@@ -50,21 +51,36 @@ def answer_in_thread(
     answer could not be posted (the asker was told)."""
     earlier = recall(deps.engine, asked.key, deps.clock())
     with apology_on_failure(lambda message: tell_asker(client, asked, message), "a question in a thread"):
-        scope = deps.scope_for(asked.key.team_id, asked.channel)
-        message, found = thread_reply(
-            deps.searcher_source(),
-            question,
-            ThreadContext.of(earlier),
-            with_next=with_next,
-            scope=scope,
-            site=deps.site,
-        )
+        message, found = _thread_answer(deps, asked, question, earlier, with_next)
         if not reply(client, asked, message):
             return None
-        shown = shown_in_thread(found) if found.hits else []
-        remember(deps.engine, asked.key, deps.clock(), limit_query(question), shown, found.in_context)
+        _keep(deps, asked, question, found)
         return earlier
     return None  # the asker was told
+
+
+def remember_found(deps: ListenerDeps, asked: Asked, question: str) -> None:
+    """Remember a question whose reply was found in its thread after the process posting it stopped (`answer_posted`),
+    unless that process did: it may have stopped between posting and remembering, and the thread's next question is
+    read with this one."""
+    earlier = recall(deps.engine, asked.key, deps.clock())
+    if earlier and earlier[-1].query == limit_query(question):
+        return
+    _, found = _thread_answer(deps, asked, question, earlier)
+    _keep(deps, asked, question, found)
+
+
+def _thread_answer(
+    deps: ListenerDeps, asked: Asked, question: str, earlier: list[Turn], with_next: bool = False
+) -> tuple[Message, Search]:
+    scope = deps.scope_for(asked.key.team_id, asked.channel)
+    context = ThreadContext.of(earlier)
+    return thread_reply(deps.searcher_source(), question, context, with_next=with_next, scope=scope, site=deps.site)
+
+
+def _keep(deps: ListenerDeps, asked: Asked, question: str, found: Search) -> None:
+    shown = shown_in_thread(found) if found.hits else []
+    remember(deps.engine, asked.key, deps.clock(), limit_query(question), shown, found.in_context)
 
 
 def summon(deps: ListenerDeps, client: WebClient, asked: Asked) -> None:
@@ -130,6 +146,16 @@ def answer_posted(client: WebClient, asked: Asked) -> bool | None:
     if any(message.get("metadata") == expected for message in page.get("messages") or []):
         return True
     return None if page.get("has_more") else False
+
+
+def found_and_remembered(deps: ListenerDeps, body: dict[str, Any], client: WebClient, asked: Asked) -> bool | None:
+    """Whether the conversation holds the reply to `asked` already; the question of a reply found is remembered in the
+    thread, unless it asked nothing (the reply was help, or answered the thread's first message)."""
+    found = answer_posted(client, asked)
+    question = query_from_slack_text((body.get("event") or {}).get("text") or "")
+    if found and not asks_nothing(question):
+        remember_found(deps, asked, question)
+    return found
 
 
 def reply(client: WebClient, asked: Asked, message: Message) -> bool:

@@ -22,7 +22,7 @@ from slack_bolt import App
 from slack_bolt.middleware.assistant import Assistant
 from slack_sdk import WebClient
 
-from bot.slack.conversations import Asked, answer_in_thread, answer_posted, reply
+from bot.slack.conversations import Asked, answer_in_thread, found_and_remembered, reply
 from bot.slack.delivery import POST_OPTIONS, call
 from bot.slack.deps import ListenerDeps
 from bot.slack.durable import deferred
@@ -75,9 +75,9 @@ def assistant_asked(body: dict[str, Any]) -> Asked:
     return Asked(ThreadKey(team_of(body), channel, thread_ts), channel, thread_ts, event.get("user"), event.get("ts"))
 
 
-def assistant_answered(_deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> bool | None:
+def assistant_answered(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> bool | None:
     """Whether the assistant thread holds the message's reply already (its post's outcome was lost)."""
-    return answer_posted(client, assistant_asked(body))
+    return found_and_remembered(deps, body, client, assistant_asked(body))
 
 
 @deferred("assistant_message", answered=assistant_answered)

@@ -21,7 +21,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.engine.search import Hit
-from bot.slack.conversations import Asked, answer_in_thread, answer_posted, reply, summon
+from bot.slack.conversations import Asked, answer_in_thread, found_and_remembered, reply, summon
 from bot.slack.delivery import call
 from bot.slack.deps import ListenerDeps
 from bot.slack.durable import deferred
@@ -65,9 +65,10 @@ def mention_asked(body: dict[str, Any]) -> Asked:
     return Asked(ThreadKey(team_of(body), channel, thread_ts), channel, thread_ts, event.get("user"), event.get("ts"))
 
 
-def mention_answered(_deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> bool | None:
-    """Whether the mention's thread holds its reply already (the outcome of a post was lost with its process)."""
-    return answer_posted(client, mention_asked(body))
+def mention_answered(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> bool | None:
+    """Whether the mention's thread holds its reply already (the outcome of a post was lost with its process); one
+    found is remembered in the thread as a reply posted there is."""
+    return found_and_remembered(deps, body, client, mention_asked(body))
 
 
 @deferred("app_mention", answered=mention_answered)
@@ -97,9 +98,9 @@ def direct_message_asked(body: dict[str, Any]) -> Asked:
     return Asked(key, channel, thread_ts, event.get("user"), event.get("ts"))
 
 
-def direct_message_answered(_deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> bool | None:
+def direct_message_answered(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> bool | None:
     """Whether the conversation holds the direct message's reply already (its post's outcome was lost)."""
-    return answer_posted(client, direct_message_asked(body))
+    return found_and_remembered(deps, body, client, direct_message_asked(body))
 
 
 @deferred("direct_message", answered=direct_message_answered)

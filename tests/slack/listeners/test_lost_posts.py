@@ -1,7 +1,8 @@
 """A question whose process stopped as it posted the answer: the process taking it over looks in the conversation for
 the reply (its metadata names the question) and answers only if it is not there, for mentions, direct messages and
-assistant threads; where Slack will not say, the reply is counted as posted, as before. A private answer (`/notes`),
-which nothing can read back, is answered again."""
+assistant threads (a reply found has its question remembered in the thread, as the stopped process may not have);
+where Slack will not say, the reply is counted as posted, as before. A private answer (`/notes`), which nothing can
+read back, is answered again."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from bot.slack import pending
 from bot.slack.conversations import ANSWER_METADATA_TYPE
 from bot.slack.deps import ListenerDeps
 from bot.slack.durable import ANSWER_WINDOW, DEAD_AFTER, DurableAnswers, workspace_clients
-from bot.storage import pending_answers
+from bot.slack.listeners.events import direct_message_asked, mention_asked
+from bot.slack.thread_memory import recall
+from bot.storage import pending_answers, thread_turns
 from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, FakeSlack
 from tests.slack.dispatch import NOW, BoltDispatcher, InlineExecutor
 from tests.slack_sender import CHANNEL
@@ -93,6 +96,30 @@ def test_a_reply_that_arrived_before_its_process_stopped_is_found_and_not_posted
 
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
     assert statuses(sqlite_engine)[-1] == ("done", "survivor")
+
+
+@pytest.mark.parametrize("ask", [mention_body, dm_body], ids=["a mention", "a direct message"])
+@pytest.mark.parametrize("remembered", [False, True], ids=["stopped before remembering it", "stopped after"])
+def test_the_question_of_a_reply_found_is_remembered_in_its_thread_once(
+    slack: BoltDispatcher,
+    fake_slack: FakeSlack,
+    searcher: Searcher,
+    sqlite_engine: Engine,
+    ask: Any,
+    remembered: bool,
+) -> None:
+    body = ask(slack, "computer vision")
+    asked_again(slack, body)  # the reply is in the conversation, and its question in the thread's memory
+    if not remembered:
+        with sqlite_engine.begin() as connection:
+            connection.execute(thread_turns.delete())
+    left_posting(sqlite_engine, "app_mention" if ask is mention_body else "direct_message", body)
+
+    take_over(sqlite_engine, searcher, fake_slack)
+
+    key = (mention_asked if ask is mention_body else direct_message_asked)(body).key
+    assert [turn.query for turn in recall(sqlite_engine, key, LATER)] == ["computer vision"]
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
 @pytest.mark.parametrize("ask", [mention_body, dm_body], ids=["a mention", "a direct message"])
