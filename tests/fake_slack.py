@@ -17,7 +17,8 @@
 - checks chat.unfurl as Slack does: a target (`channel` and `ts`, or `unfurl_id` and `source`), an
   `unfurls` object whose keys are URLs shared in that message (as `fake.links_shared(...)` made the
   link_shared event say; any other key is refused with ``cannot_unfurl_url``) and whose values carry
-  valid `blocks`;
+  valid `blocks`; and keeps each message's previews as Slack does, one per URL: a later chat.unfurl of the same
+  message replaces the previews of the URLs it names rather than adding more (``fake.previews_of(...)``);
 - answers like Slack: auth.test names the bot (``bot_user_id``, ``bot_id``, ``team_id``),
   chat.postMessage returns a fresh ``ts``, chat.postEphemeral a ``message_ts``, anything else ``ok``;
 - can be told to fail: ``fake.fail_next(2, status=429, retry_after=0)`` (or ``status=500``, or
@@ -120,6 +121,8 @@ class FakeSlack:
     violations: list[str] = field(default_factory=list)
     # URLs shared per message ("channel ts" or "unfurl_id"), which chat.unfurl may preview
     shared_links: dict[str, set[str]] = field(default_factory=dict)
+    # each message's previews as chat.unfurl left them, by URL ("channel ts" or "unfurl_id", as above)
+    previews: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -218,6 +221,11 @@ class FakeSlack:
                     self.shared_links.setdefault(key, set()).update(urls)
         return event
 
+    def previews_of(self, channel: str, message_ts: str) -> dict[str, Any]:
+        """The previews a message shows, by URL: each as the last chat.unfurl of that message gave it."""
+        with self._lock:
+            return dict(self.previews.get(f"{channel} {message_ts}", {}))
+
     def add_thread(self, channel: str, ts: str, messages: list[dict[str, Any]]) -> None:
         """A thread for conversations.replies: its messages, the first one (the thread's root) first."""
         with self._lock:
@@ -292,13 +300,10 @@ class FakeSlack:
             return ["give `channel` and `ts`, or `unfurl_id` and `source` (one pair, not both)"]
         if by_unfurl_id and body["source"] not in UNFURL_SOURCES:
             return [f"`source` {body['source']!r} is not one of {sorted(UNFURL_SOURCES)}"]
-        unfurls = body.get("unfurls")
-        if isinstance(unfurls, str):  # form posts carry it as JSON
-            with contextlib.suppress(ValueError):
-                unfurls = json.loads(unfurls)
+        unfurls = _unfurls(body)
         if not isinstance(unfurls, dict) or not unfurls:
             return ["`unfurls` is not a non-empty object of URL -> preview"]
-        message = f"{body['channel']} {body['ts']}" if by_message else body["unfurl_id"]
+        message = _unfurled_message(body)
         shared = self.shared_links.get(message, set())
         problems = [f"cannot_unfurl_url: {url!r} was not shared in {message}" for url in unfurls if url not in shared]
         for url, preview in unfurls.items():
@@ -366,6 +371,8 @@ class FakeSlack:
             return self._replies(body)
         if method == "conversations.history":
             return self._channel_history(body)
+        if method == "chat.unfurl":
+            self.previews.setdefault(_unfurled_message(body), {}).update(_unfurls(body))
         return {"ok": True}
 
     def _keep(self, body: dict, message: dict[str, Any]) -> None:
@@ -396,6 +403,20 @@ class FakeSlack:
         messages = _as_read(list(reversed(after)), body)
         limit = int(body.get("limit") or 100)
         return {"ok": True, "messages": messages[:limit], "has_more": limit < len(messages)}
+
+
+def _unfurls(body: dict) -> Any:
+    """A chat.unfurl's `unfurls`, as sent (form posts carry it as JSON)."""
+    unfurls = body.get("unfurls")
+    if isinstance(unfurls, str):
+        with contextlib.suppress(ValueError):
+            return json.loads(unfurls)
+    return unfurls
+
+
+def _unfurled_message(body: dict) -> str:
+    """The message a chat.unfurl previews links of: "channel ts", or its `unfurl_id`."""
+    return f"{body['channel']} {body['ts']}" if body.get("channel") and body.get("ts") else str(body["unfurl_id"])
 
 
 def _as_read(messages: list[dict[str, Any]], body: dict) -> list[dict[str, Any]]:

@@ -22,9 +22,10 @@ claims its predecessor's. A row whose dead owner had attempted a post may have b
 idempotency key. Where its work can look for its answer in Slack (`@deferred(name, answered=...)`: the replies in a
 conversation, which carry metadata naming their question), the row is claimed like a pending one and its answer
 looked for first: found, it is `done`; known absent, the question is answered; where Slack will not say, it is
-settled `unknown`. Where every post of its work shows to its asker alone (`@deferred(name, private=True)`: a
-response_url's ephemeral reply, or its replacement), nothing can read the post back, but a second copy costs only
-that person a repeat: the question is answered again, which beats leaving it unanswered. Any other such row (a
+settled `unknown`. Where sending its posts again shows nothing twice to anyone but its asker (`@deferred(name,
+repeatable=True)`): each is the asker's alone (a response_url's ephemeral reply, or its replacement) or replaces what
+an earlier one showed (a link's preview, App Home), nothing can read the post back, but a second copy costs at most
+a repeat to that person: the question is answered again, which beats leaving it unanswered. Any other such row (a
 response_url post into the channel, say) is settled as `unknown` and logged. A row past its time (a response_url
 takes posts for 30 minutes) is settled as `expired`, logged.
 
@@ -77,7 +78,7 @@ CLAIM_BATCH = 20
 # What the log says of a post attempted by a process that stopped, once its answer was looked for in Slack
 FOUND = "its process stopped after attempting a post, which arrived: not posted again"
 NOT_FOUND = "its process stopped as it attempted a post, which is not in Slack"
-REPEATED = "its process stopped as it attempted a private post, which nothing can read back"
+REPEATED = "its process stopped as it attempted a post that nothing can read back and no one else sees twice"
 
 Work = Callable[[Any, dict[str, Any], WebClient], None]  # work(deps, body, client); deps is a ListenerDeps
 # answered(deps, body, client): whether the work's answer is in Slack already; None when Slack will not say
@@ -90,20 +91,21 @@ _names: dict[Callable[..., None], str] = {}
 _answered: dict[str, Answered] = {}
 
 
-def deferred(name: str, answered: Answered | None = None, private: bool = False) -> Callable[[W], W]:
+def deferred(name: str, answered: Answered | None = None, repeatable: bool = False) -> Callable[[W], W]:
     """Register `work(deps, body, client)` under `name`, so that a stored question can be answered again by any
     process. The name is stored with each question: keep it when the function moves or is renamed. `answered`,
     when the work's answer can be read back from Slack, tells whether a post whose process stopped arrived;
-    `private`, when every post of the work shows to its asker alone, has such a question answered again."""
-    if private and answered is not None:
-        raise ValueError(f"deferred work {name!r}: a private answer cannot also be looked for")
+    `repeatable`, when every post of the work shows to its asker alone or replaces what an earlier one showed, has
+    such a question answered again."""
+    if repeatable and answered is not None:
+        raise ValueError(f"deferred work {name!r}: a repeatable answer cannot also be looked for")
 
     def register(work: W) -> W:
         if _registered.get(name, work) is not work:
             raise ValueError(f"deferred work {name!r} is registered twice")
         _registered[name] = work
         _names[work] = name
-        if answered is not None or private:
+        if answered is not None or repeatable:
             _answered[name] = answered or _unseen
         return work
 
@@ -111,8 +113,8 @@ def deferred(name: str, answered: Answered | None = None, private: bool = False)
 
 
 def _unseen(_deps: Any, _body: dict[str, Any], _client: WebClient) -> bool:
-    """Whether a private answer arrived: nothing can tell, and a second copy shows to its asker alone, so it is taken as
-    not (the `answered` of `@deferred(private=True)` work)."""
+    """Whether a repeatable answer arrived: nothing can tell, and a second copy shows nothing twice to anyone but its
+    asker, so it is taken as not (the `answered` of `@deferred(repeatable=True)` work)."""
     return False
 
 

@@ -71,7 +71,7 @@ def answer(deps: Any, body: dict[str, Any], _client: WebClient) -> None:
         raise ProcessDied
 
 
-@deferred("tests.durable.private_answer", private=True)
+@deferred("tests.durable.private_answer", repeatable=True)
 def private_answer(deps: Any, body: dict[str, Any], _client: WebClient) -> None:
     """Post the answer to the body's response_url, for its asker alone."""
     post_to_response_url(body["response_url"], {"response_type": "ephemeral", "text": f"answer to {body['text']}"})
@@ -200,9 +200,9 @@ def test_a_question_whose_process_died_before_posting_is_answered_once_by_anothe
     [
         (answer, 1, "unknown", "not posted again, since it may have arrived"),
         # nothing can read an ephemeral reply back: its asker may see it twice, but never has no answer
-        (private_answer, 2, "done", "a private post, which nothing can read back; answering it again"),
+        (private_answer, 2, "done", "a post that nothing can read back and no one else sees twice; answering it again"),
     ],
-    ids=["a post others may see is not posted again", "a private answer is answered again"],
+    ids=["a post others may see is not posted again", "a repeatable answer is answered again"],
 )
 def test_a_question_whose_post_was_attempted_before_the_process_died(
     engine: Engine,
@@ -227,9 +227,9 @@ def test_a_question_whose_post_was_attempted_before_the_process_died(
     assert logged in caplog.text
 
 
-def test_a_private_answer_cannot_also_be_looked_for() -> None:
+def test_a_repeatable_answer_cannot_also_be_looked_for() -> None:
     with pytest.raises(ValueError, match="cannot also be looked for"):
-        deferred("tests.durable.both", answered=lambda _deps, _body, _client: None, private=True)
+        deferred("tests.durable.both", answered=lambda _deps, _body, _client: None, repeatable=True)
 
 
 def test_a_question_whose_post_failed_before_the_process_died_is_posted_again(

@@ -96,6 +96,21 @@ def test_chat_unfurl_takes_previews_of_the_urls_shared_in_that_message_only(fake
     assert len(fake.violations) == 2
 
 
+def test_a_later_chat_unfurl_of_a_message_replaces_its_previews_rather_than_adding_more(fake):
+    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+    urls = ["https://youtu.be/s3MuSOl1Rog", "https://youtu.be/dQw4w9WgXcQ"]
+    fake.links_shared(urls, channel="C1", message_ts="1.2")
+
+    def preview(text: str) -> dict:
+        return {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+    client.chat_unfurl(channel="C1", ts="1.2", unfurls={urls[0]: preview("first"), urls[1]: preview("other")})
+    client.chat_unfurl(channel="C1", ts="1.2", unfurls={urls[0]: preview("again")})
+
+    assert fake.previews_of("C1", "1.2") == {urls[0]: preview("again"), urls[1]: preview("other")}
+    assert fake.previews_of("C1", "9.9") == {}
+
+
 @pytest.mark.parametrize(
     ("target", "unfurls"),
     [

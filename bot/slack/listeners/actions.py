@@ -115,7 +115,7 @@ def share_in_thread(
     return True
 
 
-@deferred("next_button", private=True)
+@deferred("next_button", repeatable=True)
 def next_match(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Replace the answer with the query's next hit (after the last, the first again)."""
     reply = private_reply(body.get("response_url"), client, action_context(body))
@@ -139,7 +139,7 @@ def channel_scope(deps: ListenerDeps, body: dict[str, Any]) -> Scope | None:
     return deps.scope_for(team_of(body), action_context(body)["channel_id"])
 
 
-@deferred("thread_next_button", private=True)
+@deferred("thread_next_button", repeatable=True)
 def next_in_thread(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Show the answer's next hit in its place, in the assistant thread (the person's own conversation with
     the bot, so changing the message in place changes it for them alone)."""
@@ -162,7 +162,7 @@ def next_in_thread(deps: ListenerDeps, body: dict[str, Any], client: WebClient) 
             apologise(apology_message())
 
 
-@deferred("dismiss_button", private=True)
+@deferred("dismiss_button", repeatable=True)
 def dismiss(_deps: ListenerDeps, body: dict[str, Any], _client: WebClient) -> None:
     """Delete the private answer."""
     if not post_to_response_url(body.get("response_url"), {"delete_original": True}):

@@ -32,7 +32,7 @@ def register(app: App, deps: ListenerDeps) -> None:
         deps.later(answer_command, deps, body, client)
 
 
-@deferred("slash_command", private=True)
+@deferred("slash_command", repeatable=True)
 def answer_command(deps: ListenerDeps, command: dict[str, Any], client: WebClient) -> None:
     """Reply to `/notes <text>`: usage, the digest's reply, or the answer to the query."""
     reply = private_reply(command.get("response_url"), client, command)

@@ -118,7 +118,7 @@ def answer_direct_message(deps: ListenerDeps, body: dict[str, Any], client: WebC
         answer_in_thread(deps, client, asked, question)
 
 
-@deferred("link_shared")
+@deferred("link_shared", repeatable=True)
 def unfurl_links(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Preview the shared links whose videos (or published pages) the channel's notes have: one chat.unfurl
     with every preview, keyed by the URLs as shared; none at all when the notes have none of them."""
@@ -133,7 +133,7 @@ def unfurl_links(deps: ListenerDeps, body: dict[str, Any], client: WebClient) ->
         call(client.chat_unfurl, **target, unfurls=previews)
 
 
-@deferred("app_home_opened", private=True)
+@deferred("app_home_opened", repeatable=True)
 def publish_home(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Publish App Home: what the bot does, how to ask, the vault's size and today's topic."""
     event = body.get("event") or {}

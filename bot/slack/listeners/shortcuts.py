@@ -44,7 +44,7 @@ def register(app: App, deps: ListenerDeps) -> None:
         open_search_modal(client, body)
 
 
-@deferred("find_in_notes", private=True)
+@deferred("find_in_notes", repeatable=True)
 def answer_message_shortcut(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Search the message's text and answer the person privately beside the message."""
     message = body.get("message") or {}

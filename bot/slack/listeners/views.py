@@ -56,7 +56,7 @@ def open_search_modal(client: WebClient, body: dict[str, Any]) -> None:
     call(client.views_open, trigger_id=body.get("trigger_id"), view=search_modal())
 
 
-@deferred("search_modal_enter", private=True)
+@deferred("search_modal_enter", repeatable=True)
 def update_search_modal(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Show the best sections for the words entered, in place of the modal the Enter came from."""
     view = body.get("view") or {}

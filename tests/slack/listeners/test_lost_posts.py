@@ -2,7 +2,7 @@
 the reply (its metadata names the question) and answers only if it is not there, for mentions, direct messages and
 assistant threads (a reply found has its question remembered in the thread, as the stopped process may not have);
 where Slack will not say, the reply is counted as posted, as before. A private answer (`/notes`), which nothing can
-read back, is answered again."""
+read back, is answered again; so is a link's preview, which a second chat.unfurl of its message replaces."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from bot.slack.durable import ANSWER_WINDOW, DEAD_AFTER, DurableAnswers, workspa
 from bot.slack.listeners.events import direct_message_asked, mention_asked
 from bot.slack.thread_memory import recall
 from bot.storage import pending_answers, thread_turns
-from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, FakeSlack
+from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, Call, FakeSlack
 from tests.slack.dispatch import NOW, BoltDispatcher, InlineExecutor
 from tests.slack_sender import CHANNEL
 
@@ -188,3 +188,22 @@ def test_a_private_answer_to_notes_whose_process_stopped_as_it_posted_is_answere
     assert answer.body["response_type"] == "ephemeral"
     assert "Computer Vision" in answer.texts
     assert statuses(sqlite_engine) == [("done", "survivor")]
+
+
+@pytest.mark.parametrize("arrived", [False, True], ids=["its preview lost", "its preview arrived"])
+def test_a_link_whose_process_stopped_as_it_previewed_it_shows_one_preview(
+    slack: BoltDispatcher, fake_slack: FakeSlack, searcher: Searcher, sqlite_engine: Engine, arrived: bool
+) -> None:
+    url = "https://www.youtube.com/watch?v=s3MuSOl1Rog&t=2500s"
+    event = fake_slack.links_shared([url], channel=CHANNEL)
+    body = event_body(slack, event)
+    if arrived:
+        asked_again(slack, body)
+    left_posting(sqlite_engine, "link_shared", body)
+
+    take_over(sqlite_engine, searcher, fake_slack)
+
+    assert len(fake_slack.calls_to("chat.unfurl", answered_ok=True)) == 1 + arrived
+    [preview] = fake_slack.previews_of(CHANNEL, event["message_ts"]).values()
+    assert "Deep Learning in Image Recognition" in Call("api", "chat.unfurl", "", preview, {}, 200).texts
+    assert statuses(sqlite_engine)[-1] == ("done", "survivor")
