@@ -128,6 +128,9 @@ feedback = Table(
     Column("note_path", Text),
     Column("heading", Text),
     Column("helpful", Integer, nullable=False),
+    # The button press rated (Slack's trigger_id for it): a press is recorded once, however often its answer is run
+    Column("press_id", String(64)),
+    Index("feedback_press", "press_id", unique=True),
 )
 
 # What the bot was asked and showed in each thread (bot.slack.thread_memory), one row per answer, so that a

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.engine.follow_up import ThreadContext
 from bot.engine.scope import Scope
 from bot.engine.search import Hit, Searcher
 from bot.slack.answers import NO_CONTEXT, shown
-from bot.storage import feedback
+from bot.storage import dialect_insert, feedback
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,11 @@ def record_feedback(
     query: str,
     hit: Hit | None,
     helpful: bool,
+    press_id: str | None,
 ) -> bool:
-    """Keep one rating; False (logged) when the database would not take it."""
+    """Keep one rating, once for its button press (`press_id`, Slack's trigger_id for it: the same press recorded
+    again, its answer run again after its process stopped, is kept once); False (logged) when the database would not
+    take it."""
     row = {
         "given_at": given_at,
         "team_id": team_id,
@@ -44,10 +47,11 @@ def record_feedback(
         "note_path": hit.note if hit else None,
         "heading": hit.heading if hit else None,
         "helpful": int(helpful),
+        "press_id": press_id,
     }
     try:
         with engine.begin() as connection:
-            connection.execute(insert(feedback).values(row))
+            connection.execute(dialect_insert(engine, feedback).values(row).on_conflict_do_nothing())
     except SQLAlchemyError as error:
         log.error("could not record feedback: %s", error.__class__.__name__)
         return False

@@ -169,9 +169,9 @@ def dismiss(_deps: ListenerDeps, body: dict[str, Any], _client: WebClient) -> No
         log.warning("could not dismiss a result message")
 
 
-@deferred("rating_button")
+@deferred("rating_button", repeatable=True)
 def rate(deps: ListenerDeps, body: dict[str, Any], _client: WebClient) -> None:
-    """Record a 👍 or 👎 against the section the answer showed, and thank the user privately."""
+    """Record a 👍 or 👎 against the section the answer showed (once for the press), and thank the user privately."""
     action = pressed(body)
     try:
         query, position = read_result_value(action.get("value") or "")
@@ -182,6 +182,7 @@ def rate(deps: ListenerDeps, body: dict[str, Any], _client: WebClient) -> None:
     context, _ = read_result_thread(action.get("value") or "")
     user = body.get("user") or {}
     hit = rated_hit(deps.searcher_source(), query, position, context, channel_scope(deps, body))
-    if record_feedback(deps.engine, deps.clock(), team_of(body), user.get("id"), query, hit, helpful):
+    press = body.get("trigger_id")
+    if record_feedback(deps.engine, deps.clock(), team_of(body), user.get("id"), query, hit, helpful, press):
         thanks = feedback_thanks_message(helpful) | {"response_type": "ephemeral", "replace_original": False}
         post_to_response_url(body.get("response_url"), thanks)

@@ -2,7 +2,8 @@
 the reply (its metadata names the question) and answers only if it is not there, for mentions, direct messages and
 assistant threads (a reply found has its question remembered in the thread, as the stopped process may not have);
 where Slack will not say, the reply is counted as posted, as before. A private answer (`/notes`), which nothing can
-read back, is answered again; so is a link's preview, which a second chat.unfurl of its message replaces."""
+read back, is answered again; so is a link's preview, which a second chat.unfurl of its message replaces, and a
+rating, recorded once for its button press and thanked privately."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from bot.slack.conversations import ANSWER_METADATA_TYPE
 from bot.slack.deps import ListenerDeps
 from bot.slack.durable import ANSWER_WINDOW, DEAD_AFTER, DurableAnswers, workspace_clients
 from bot.slack.listeners.events import direct_message_asked, mention_asked
+from bot.slack.messages import HELPFUL_ACTION, result_value
 from bot.slack.thread_memory import recall
-from bot.storage import pending_answers, thread_turns
+from bot.storage import feedback, pending_answers, thread_turns
 from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, Call, FakeSlack
 from tests.slack.dispatch import NOW, BoltDispatcher, InlineExecutor
 from tests.slack_sender import CHANNEL
@@ -206,4 +208,24 @@ def test_a_link_whose_process_stopped_as_it_previewed_it_shows_one_preview(
     assert len(fake_slack.calls_to("chat.unfurl", answered_ok=True)) == 1 + arrived
     [preview] = fake_slack.previews_of(CHANNEL, event["message_ts"]).values()
     assert "Deep Learning in Image Recognition" in Call("api", "chat.unfurl", "", preview, {}, 200).texts
+    assert statuses(sqlite_engine)[-1] == ("done", "survivor")
+
+
+@pytest.mark.parametrize("thanked", [False, True], ids=["stopped before recording it", "stopped as it thanked"])
+def test_a_rating_whose_process_stopped_is_recorded_once_and_thanked(
+    slack: BoltDispatcher, fake_slack: FakeSlack, searcher: Searcher, sqlite_engine: Engine, thanked: bool
+) -> None:
+    form = slack.action_body(HELPFUL_ACTION, result_value("computer vision", 0), fake_slack.response_url())
+    body = json.loads(dict(parse_qsl(form))["payload"])
+    if thanked:  # the press recorded and thanked by the process that then stopped
+        assert slack.post(form, "application/x-www-form-urlencoded").status == 200
+    left_posting(sqlite_engine, "rating_button", body)
+
+    take_over(sqlite_engine, searcher, fake_slack)
+
+    with sqlite_engine.connect() as connection:
+        rated = connection.execute(select(feedback.c.heading, feedback.c.helpful)).all()
+    assert [tuple(row) for row in rated] == [("Computer Vision and Robotics", 1)]
+    thanks = fake_slack.calls_to("response_url", answered_ok=True)
+    assert len(thanks) == 1 + thanked and all(t.body["text"].startswith("Thanks") for t in thanks)
     assert statuses(sqlite_engine)[-1] == ("done", "survivor")
