@@ -1,7 +1,8 @@
 """The assistant panel (Slack's "Agents & AI apps"), through Bolt's `Assistant` middleware.
 
 - `assistant_thread_started`: a greeting and up to four suggested prompts drawn from the vault
-  (bot.slack.prompts);
+  (bot.slack.prompts); the greeting names the thread's first message in its metadata, as a reply names its
+  question, so that a process taking over a thread start whose process stopped as it greeted looks for it first;
 - a person's message in an assistant thread: the status "is searching the notes…", then the answer in the
   thread (with "Next match"), read with what the thread asked before; the thread's first question becomes its
   title;
@@ -22,7 +23,14 @@ from slack_bolt import App
 from slack_bolt.middleware.assistant import Assistant
 from slack_sdk import WebClient
 
-from bot.slack.conversations import Asked, answer_in_thread, found_and_remembered, reply
+from bot.slack.conversations import (
+    Asked,
+    answer_in_thread,
+    answer_metadata,
+    answer_posted,
+    found_and_remembered,
+    reply,
+)
 from bot.slack.delivery import POST_OPTIONS, call
 from bot.slack.deps import ListenerDeps
 from bot.slack.durable import deferred
@@ -54,17 +62,46 @@ def register(app: App, deps: ListenerDeps) -> None:
     app.assistant(assistant)
 
 
-@deferred("assistant_thread_started")
+def thread_start(body: dict[str, Any]) -> Asked:
+    """Where a new assistant thread is greeted: in it, the greeting naming the thread's first message in its metadata
+    (as a reply names its question)."""
+    thread = (body.get("event") or {}).get("assistant_thread") or {}
+    channel, thread_ts = thread.get("channel_id") or "", thread.get("thread_ts") or ""
+    return Asked(ThreadKey(team_of(body), channel, thread_ts), channel, thread_ts, thread.get("user_id"), thread_ts)
+
+
+def greeted(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> bool | None:
+    """Whether the new thread holds its greeting already (its post's outcome was lost); found, its prompts are
+    suggested again (a later suggestion replaces an earlier one), as the stopped process may not have."""
+    asked = thread_start(body)
+    if not asked.channel or not asked.thread_ts:
+        return False  # nothing to greet: `greet` does nothing
+    found = answer_posted(client, asked)
+    if found:
+        suggest_prompts(deps, client, asked)
+    return found
+
+
+@deferred("assistant_thread_started", answered=greeted)
 def greet(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Greet a new assistant thread and suggest prompts: today's topic, well-covered headings."""
-    thread = (body.get("event") or {}).get("assistant_thread") or {}
-    channel, thread_ts = thread.get("channel_id"), thread.get("thread_ts")
-    if not channel or not thread_ts:
+    asked = thread_start(body)
+    if not asked.channel or not asked.thread_ts:
         return
-    call(client.chat_postMessage, channel=channel, thread_ts=thread_ts, **assistant_greeting(), **POST_OPTIONS)
+    where = {"channel": asked.channel, "thread_ts": asked.thread_ts, "metadata": answer_metadata(asked)}
+    call(client.chat_postMessage, **where, **assistant_greeting(), **POST_OPTIONS)
+    suggest_prompts(deps, client, asked)
+
+
+def suggest_prompts(deps: ListenerDeps, client: WebClient, asked: Asked) -> None:
     prompts = suggested_prompts(deps.searcher_source(), today_topic(deps))
     if prompts:
-        setting = {"channel_id": channel, "thread_ts": thread_ts, "prompts": prompts, "title": PROMPTS_TITLE}
+        setting = {
+            "channel_id": asked.channel,
+            "thread_ts": asked.thread_ts,
+            "prompts": prompts,
+            "title": PROMPTS_TITLE,
+        }
         call(client.assistant_threads_setSuggestedPrompts, **setting)
 
 

@@ -1,6 +1,7 @@
 """A question whose process stopped as it posted the answer: the process taking it over looks in the conversation for
 the reply (its metadata names the question) and answers only if it is not there, for mentions, direct messages and
-assistant threads (a reply found has its question remembered in the thread, as the stopped process may not have);
+assistant threads (a reply found has its question remembered in the thread, as the stopped process may not have),
+and for a new assistant thread's greeting (its metadata names the thread);
 where Slack will not say, the reply is counted as posted, as before. A private answer (`/notes`), which nothing can
 read back, is answered again; so is a link's preview, which a second chat.unfurl of its message replaces, and a
 rating, recorded once for its button press and thanked privately."""
@@ -228,4 +229,24 @@ def test_a_rating_whose_process_stopped_is_recorded_once_and_thanked(
     assert [tuple(row) for row in rated] == [("Computer Vision and Robotics", 1)]
     thanks = fake_slack.calls_to("response_url", answered_ok=True)
     assert len(thanks) == 1 + thanked and all(t.body["text"].startswith("Thanks") for t in thanks)
+    assert statuses(sqlite_engine)[-1] == ("done", "survivor")
+
+
+@pytest.mark.parametrize("arrived", [False, True], ids=["its greeting lost", "its greeting arrived"])
+def test_an_assistant_thread_whose_process_stopped_as_it_greeted_it_is_greeted_once(
+    slack: BoltDispatcher, fake_slack: FakeSlack, searcher: Searcher, sqlite_engine: Engine, arrived: bool
+) -> None:
+    thread = "1700000100.000100"
+    start = {"user_id": "U0ASKER01", "context": {"channel_id": CHANNEL}, "channel_id": DM, "thread_ts": thread}
+    body = event_body(slack, {"type": "assistant_thread_started", "assistant_thread": start})
+    fake_slack.add_thread(DM, thread, [{"text": "", "bot_id": "BBOT0001"}])  # the thread Slack opened
+    if arrived:
+        asked_again(slack, body)
+    left_posting(sqlite_engine, "assistant_thread_started", body)
+
+    take_over(sqlite_engine, searcher, fake_slack)
+
+    [greeting] = fake_slack.calls_to("chat.postMessage", answered_ok=True)
+    assert greeting.body["metadata"]["event_payload"] == {"question_ts": thread}
+    assert len(fake_slack.calls_to("assistant.threads.setSuggestedPrompts", answered_ok=True)) == 1 + arrived
     assert statuses(sqlite_engine)[-1] == ("done", "survivor")
