@@ -8,7 +8,8 @@ as its question: the bot's own threads from its memory, other threads by reading
 Each reply carries message metadata naming the message it answers (`answer_metadata`), so that a process taking
 over a question whose first owner stopped right after attempting its post can look in the conversation for the
 answer (`answer_posted`) before answering again, rather than guess: Slack's posts have no idempotency key. A reply
-found there has its question remembered in the thread (`remember_found`), as the stopped process may not have.
+found there has its question (a summoning mention's: the thread's first) remembered in the thread (`remember_found`),
+as the stopped process may not have.
 """
 
 from __future__ import annotations
@@ -84,22 +85,28 @@ def _keep(deps: ListenerDeps, asked: Asked, question: str, found: Search) -> Non
 
 
 def summon(deps: ListenerDeps, client: WebClient, asked: Asked) -> None:
-    """Answer the first message of the thread a mention without a question was written in: in a thread the
-    bot answered before, its first question; in another, that message as Slack gives it (escaped like any
-    query when quoted). A thread started by a bot, or by a message without words, gets the help."""
+    """Answer the first message of the thread a mention without a question was written in (`summoned_question`);
+    a thread started by a bot, or by a message without words, gets the help."""
     earlier = recall(deps.engine, asked.key, deps.clock())
-    if earlier:
-        answer_in_thread(deps, client, asked, earlier[0].query)
-        return
-    root = thread_root(client, asked)
-    if root is None:
+    root = None if earlier else thread_root(client, asked)
+    if not earlier and root is None:
         tell_asker(client, asked, thread_unreadable_message())
         return
-    question = query_from_slack_text(root.get("text") or "")
-    if from_a_bot(root) or asks_nothing(question):
+    question = summoned_question(earlier, root)
+    if question is None:
         reply(client, asked, help_message())
-        return
-    answer_in_thread(deps, client, asked, question)
+    else:
+        answer_in_thread(deps, client, asked, question)
+
+
+def summoned_question(earlier: list[Turn], root: dict[str, Any] | None) -> str | None:
+    """What a mention without a question asks of its thread: in a thread the bot answered before (`earlier`), its
+    first question; in another, its first message (`root`) as Slack gives it (escaped like any query when quoted).
+    None for a thread started by a bot or by a message without words, or one Slack would not show."""
+    if earlier:
+        return earlier[0].query
+    question = query_from_slack_text((root or {}).get("text") or "")
+    return None if root is None or from_a_bot(root) or asks_nothing(question) else question
 
 
 def thread_root(client: WebClient, asked: Asked) -> dict[str, Any] | None:
@@ -148,12 +155,20 @@ def answer_posted(client: WebClient, asked: Asked) -> bool | None:
     return None if page.get("has_more") else False
 
 
-def found_and_remembered(deps: ListenerDeps, body: dict[str, Any], client: WebClient, asked: Asked) -> bool | None:
+def found_and_remembered(
+    deps: ListenerDeps, body: dict[str, Any], client: WebClient, asked: Asked, summons: bool = False
+) -> bool | None:
     """Whether the conversation holds the reply to `asked` already; the question of a reply found is remembered in the
-    thread, unless it asked nothing (the reply was help, or answered the thread's first message)."""
+    thread: the message's own, or, for a mention without a question in a thread (`summons`), the thread's first
+    question that it answered (`summoned_question`); none where the reply was the help."""
     found = answer_posted(client, asked)
+    if not found:
+        return found
     question = query_from_slack_text((body.get("event") or {}).get("text") or "")
-    if found and not asks_nothing(question):
+    if asks_nothing(question) and summons:
+        earlier = recall(deps.engine, asked.key, deps.clock())
+        question = summoned_question(earlier, None if earlier else thread_root(client, asked)) or ""
+    if not asks_nothing(question):
         remember_found(deps, asked, question)
     return found
 

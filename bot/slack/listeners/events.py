@@ -67,8 +67,10 @@ def mention_asked(body: dict[str, Any]) -> Asked:
 
 def mention_answered(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> bool | None:
     """Whether the mention's thread holds its reply already (the outcome of a post was lost with its process); one
-    found is remembered in the thread as a reply posted there is."""
-    return found_and_remembered(deps, body, client, mention_asked(body))
+    found is remembered in the thread as a reply posted there is (a mention without a question in a thread: as the
+    thread's first question, which it summoned)."""
+    summons = thread_of(body.get("event") or {}) is not None
+    return found_and_remembered(deps, body, client, mention_asked(body), summons)
 
 
 @deferred("app_mention", answered=mention_answered)

@@ -250,3 +250,24 @@ def test_an_assistant_thread_whose_process_stopped_as_it_greeted_it_is_greeted_o
     assert greeting.body["metadata"]["event_payload"] == {"question_ts": thread}
     assert len(fake_slack.calls_to("assistant.threads.setSuggestedPrompts", answered_ok=True)) == 1 + arrived
     assert statuses(sqlite_engine)[-1] == ("done", "survivor")
+
+
+@pytest.mark.parametrize("remembered", [False, True], ids=["stopped before remembering it", "stopped after"])
+def test_a_summoning_mention_s_reply_found_has_the_thread_s_first_question_remembered_once(
+    slack: BoltDispatcher, fake_slack: FakeSlack, searcher: Searcher, sqlite_engine: Engine, remembered: bool
+) -> None:
+    root = "1699999999.000100"
+    fake_slack.add_thread(CHANNEL, root, [{"text": "computer vision", "user": "U0ASKER01"}])
+    mention = slack.message_event(f"<@{BOT_USER_ID}>", type="app_mention", thread_ts=root, **ASKED_AT)
+    body = event_body(slack, mention)
+    asked_again(slack, body)  # the thread's first message answered, and remembered as its question
+    if not remembered:
+        with sqlite_engine.begin() as connection:
+            connection.execute(thread_turns.delete())
+    left_posting(sqlite_engine, "app_mention", body)
+
+    take_over(sqlite_engine, searcher, fake_slack)
+
+    assert [turn.query for turn in recall(sqlite_engine, mention_asked(body).key, LATER)] == ["computer vision"]
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert statuses(sqlite_engine)[-1] == ("done", "survivor")
