@@ -34,6 +34,7 @@ from bot.engine.scoring import (
     normalised_tf,
     saturation,
 )
+from bot.engine.slugs import heading_ids
 from bot.engine.timestamps import minutes_first_by_video
 
 
@@ -160,6 +161,9 @@ class SearchIndex:
     # sections' moments are a 60th of the parse's, and so are their texts' labels (`minutes_first_text`)
     note_minutes_first: np.ndarray  # bool
     section_texts: TextColumn
+    # Each section's heading id on its note's published page (github-slugger, repeats numbered in page order; "" for an
+    # introduction): worked out once here, not for every hit a query shows
+    section_anchors: TextColumn
     # Each section's term ids in order (heading path, SEPARATOR, body), for phrase matching:
     # those of section i are section_tokens[section_token_ptr[i]:section_token_ptr[i + 1]].
     section_tokens: np.ndarray  # int32
@@ -209,6 +213,7 @@ class _Rows:
         self.first_ts = array("i")
         self.texts = bytearray()
         self.text_ends = array("q")
+        self.anchors: list[str] = []
         # array("i") rather than lists: a large vault has tens of millions of terms
         self.tokens = array("i")
         self.token_ptr = array("q", [0])
@@ -242,6 +247,8 @@ class _Rows:
         base = self.token_ptr[-1]
         self.token_ptr.extend(base + end for end in note_terms.section_ends)
         self.heading_length.extend(note_terms.heading_lengths)
+        ids = iter(heading_ids(section.heading for section in note.sections if section.level))
+        self.anchors.extend(next(ids) if section.level else "" for section in note.sections)
         for section in note.sections:
             self.note.append(note_id)
             self.headings.append(section.heading)
@@ -275,6 +282,7 @@ class _Rows:
             section_first_ts=first_ts,
             note_minutes_first=minutes_first,
             section_texts=TextColumn(self.texts, np.frombuffer(self.text_ends, dtype=np.int64)),
+            section_anchors=TextColumn.of(self.anchors),
             section_tokens=tokens,
             section_token_ptr=token_ptr,
             vocabulary=self.vocabulary,

@@ -1,5 +1,5 @@
 """What a shared link points at in the vault: the section covering a moment of a video, or the section a
-published page's anchor names; and the anchor of a section on its published page.
+published page's anchor names.
 
 Pure: built from one index (once, by `Searcher.links`), then each lookup reads a few sections of the
 notes on the video or page. Lookups take `within`, a boolean mask over note ids (a channel's scope):
@@ -23,7 +23,6 @@ import numpy as np
 
 from bot.engine.index import SearchIndex
 from bot.engine.site import NoteSite, PageRef
-from bot.engine.slugs import heading_ids
 from bot.engine.youtube import VideoLink
 
 NO_MOMENT = np.iinfo(np.int64).max  # a section without a timestamp starts after every moment
@@ -42,32 +41,6 @@ def note_ranges(index: SearchIndex) -> tuple[np.ndarray, np.ndarray]:
         np.searchsorted(index.section_note, notes, side="left"),
         np.searchsorted(index.section_note, notes, side="right"),
     )
-
-
-def page_headings(index: SearchIndex, section: int, note_start: int | None = None) -> tuple[str, ...]:
-    """The headings of the section's note up to and including the section's own, in page order (what its id on
-    the published page is made from); () for a note's introduction, which has no heading. `note_start`, the
-    note's first section, when the caller knows it."""
-    if index.section_levels[section] == 0:
-        return ()
-    if note_start is None:
-        note_start = int(np.searchsorted(index.section_note, index.section_note[section], side="left"))
-    levels, headings = index.section_levels[note_start : section + 1].tolist(), index.section_headings
-    return tuple(headings[note_start + at] for at, level in enumerate(levels) if level)
-
-
-def section_anchor(index: SearchIndex, section: int) -> str:
-    """The id of the section's heading on its published page (github-slugger, repeats numbered in page
-    order); "" for a note's introduction, which has no heading."""
-    headings = page_headings(index, section)
-    return heading_ids(headings)[-1] if headings else ""
-
-
-def _ids_of(index: SearchIndex, sections: Sequence[int]) -> list[str]:
-    """The heading ids of consecutive sections of one note (its introduction has none: "")."""
-    headed = [i for i in sections if index.section_levels[i] > 0]
-    ids = dict(zip(headed, heading_ids(index.section_headings[i] for i in headed), strict=True))
-    return [ids.get(i, "") for i in sections]
 
 
 class LinkTargets:
@@ -137,7 +110,7 @@ class LinkTargets:
         """How `site` names each of a note's sections in a link (folded as `page` compares them)."""
         if site.style == "obsidian":
             return [" ".join(self.index.section_headings[i].split()).casefold() for i in sections]
-        return _ids_of(self.index, sections)
+        return [self.index.section_anchors[i] for i in sections]
 
     def _pages(self, site: NoteSite) -> dict[str, int]:
         """The note of each page of `site` (made once per site, for as long as this index is served)."""

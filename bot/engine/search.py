@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from bot.engine.analysis import normalize
 from bot.engine.index import SearchIndex
-from bot.engine.links import LinkTargets, page_headings
+from bot.engine.links import LinkTargets
 from bot.engine.parsing import video_url
 from bot.engine.scope import NoteSets, Preference, Scope
 from bot.engine.scoring import (
@@ -37,7 +37,6 @@ from bot.engine.scoring import (
     preference_factor,
     query_weighted,
 )
-from bot.engine.slugs import heading_ids
 from bot.engine.spelling import QueryReader, QueryTerms
 from bot.engine.timestamps import minutes_first_text
 
@@ -61,9 +60,7 @@ class Hit:
     video_id: str | None
     text: str
     line: int
-    # The note's headings up to and including this one, in page order: they make the heading's id on the
-    # published page (`anchor`), worked out only when a message links there.
-    page_headings: tuple[str, ...] = ()
+    anchor: str = ""  # the heading's id on the note's published page (github-slugger); "" for an introduction
     # Sections ranked below this one that say the same: of the same video at the same moment, or under the
     # same heading (several notes on one video cover much the same ground). Shown with it, not after it.
     twins: tuple[Hit, ...] = ()
@@ -76,12 +73,6 @@ class Hit:
             if twin.note != self.note:
                 best.setdefault(twin.note, twin)
         return list(best.values())
-
-    @property
-    def anchor(self) -> str:
-        """The heading's id on the note's published page (github-slugger, repeats numbered); "" for an
-        introduction."""
-        return heading_ids(self.page_headings)[-1] if self.page_headings else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,15 +99,13 @@ def section_hits(
     together (a query's hits are a good part of its time when each value is read from its array alone)."""
     ids = np.asarray(sections, dtype=np.int64)
     notes = index.section_note[ids]
-    note_starts = np.searchsorted(index.section_note, notes, side="left").tolist()
     hits = []
-    for section, score, note, first_ts, line, note_start, minutes_first, its_twins in zip(
+    for section, score, note, first_ts, line, minutes_first, its_twins in zip(
         sections,
         scores,
         notes.tolist(),
         index.section_first_ts[ids].tolist(),
         index.section_lines[ids].tolist(),
-        note_starts,
         index.note_minutes_first[notes].tolist(),
         twins if twins is not None else [()] * len(sections),
         strict=True,
@@ -136,7 +125,7 @@ def section_hits(
                 video_id=video_id,
                 text=minutes_first_text(text) if minutes_first else text,
                 line=line,
-                page_headings=page_headings(index, section, note_start),
+                anchor=index.section_anchors[section],
                 twins=its_twins,
             )
         )

@@ -124,6 +124,7 @@ def test_every_section_has_a_safe_page_url_and_every_video_moment_finds_a_sectio
         headed = [s for s in range(int(starts[note]), int(ends[note])) if index.section_levels[s] > 0]
         anchors = heading_ids(index.section_headings[s] for s in headed)
         path = index.note_paths[note]
+        assert [index.section_anchors[s] for s in headed] == anchors, path
         urls = [site.page_url(path, index.section_headings[s], a) for s, a in zip(headed, anchors, strict=True)]
         assert None not in urls, path
         if headed and anchors[-1]:  # a heading of no letters (such as "?!") has no id: its URL is the page

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.engine.links import LinkTarget, section_anchor
+from bot.engine.links import LinkTarget
 from bot.engine.search import Searcher
 from bot.engine.site import NoteSite, PageRef
 from bot.engine.youtube import VideoLink
@@ -167,7 +167,7 @@ def test_a_page_of_no_note_or_outside_the_scope_points_at_nothing(searcher: Sear
 def test_a_section_s_anchor_numbers_repeated_headings_as_the_page_does(searcher: Searcher) -> None:
     index = searcher.index
     anchors = {
-        (index.note_paths[int(index.section_note[i])], index.section_headings[i], section_anchor(index, i))
+        (index.note_paths[int(index.section_note[i])], index.section_headings[i], index.section_anchors[i])
         for i in range(index.section_count)
         if index.note_paths[int(index.section_note[i])] == "talks/vision.md"
     }

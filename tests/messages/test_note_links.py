@@ -14,6 +14,7 @@ from bot.digest.choose import Topic
 from bot.digest.message import digest_message
 from bot.engine.search import Hit
 from bot.engine.site import NoteSite
+from bot.engine.slugs import github_slug
 from bot.slack.messages import (
     answer_message,
     home_view,
@@ -28,9 +29,9 @@ from tests.messages.test_messages import all_texts, make_hit
 
 QUARTZ = NoteSite("https://notes.example.com")
 OBSIDIAN = NoteSite("https://publish.obsidian.md/team", "obsidian")
-HIT = make_hit(page_headings=("Deep Learning in Image Recognition", "Computer Vision and Robotics"))
-SECOND = make_hit(heading="Gaming and Entertainment", page_headings=("Gaming and Entertainment",), timestamp=1531)
-THIRD = make_hit(heading="Summary", page_headings=("Summary", "Details", "Summary"), timestamp=None)
+HIT = make_hit(anchor="computer-vision-and-robotics")
+SECOND = make_hit(heading="Gaming and Entertainment", anchor="gaming-and-entertainment", timestamp=1531)
+THIRD = make_hit(heading="Summary", anchor="summary-1", timestamp=None)  # the note's second "Summary"
 READ = "<https://notes.example.com/lexfridman/applications_of_deep_learning#computer-vision-and-robotics|Read the note>"
 
 MessageKind = Callable[[NoteSite | None], dict[str, Any]]
@@ -82,7 +83,7 @@ def test_the_link_comes_from_the_note_s_path_and_heading_and_never_breaks_out() 
     hostile: Hit = make_hit(
         note="pranks/<!channel>|x.md",
         heading="Quasar <!here> | <https://evil.example|click>",
-        page_headings=("Quasar <!here> | <https://evil.example|click>",),
+        anchor=github_slug("Quasar <!here> | <https://evil.example|click>"),
         text="<!here> and <https://evil.example|click>",
     )
     for site in (QUARTZ, OBSIDIAN):
@@ -97,9 +98,9 @@ def test_the_other_notes_an_answer_is_also_in_link_to_their_sections_when_a_site
     twin = make_hit(
         note="lexfridman/deep_learning_recap.md",
         title="Recap | <!channel>",
-        page_headings=("Computer Vision and Robotics",),
+        anchor="computer-vision-and-robotics",
     )
-    with_twin = make_hit(page_headings=HIT.page_headings, twins=(twin,))
+    with_twin = make_hit(anchor=HIT.anchor, twins=(twin,))
     url = "https://notes.example.com/lexfridman/deep_learning_recap#computer-vision-and-robotics"
     linked = f"<{url}|Recap ¦ &lt;!channel&gt;>"
     assert f"Also in {linked}" in text_of(answer_message(with_twin, "computer vision", site=QUARTZ))
