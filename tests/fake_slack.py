@@ -34,6 +34,8 @@
 - keeps what chat.postMessage posts, as Slack does: a reply in its thread, any other message in its
   channel's history, with the bot's ``bot_id`` and ``user`` and its ``metadata`` (refused with
   ``invalid_metadata`` unless an ``event_type`` and an ``event_payload`` of strings, numbers and booleans);
+- keeps a response_url post ``in_channel`` as a message of its channel, for a response_url made with one
+  (``fake.response_url(channel)``), with its ``metadata``, as Slack turns such a reply into a channel message;
 - answers conversations.replies from threads put there with ``fake.add_thread(channel, ts, messages)``
   or by the bot's own replies: the thread's messages from its first, ``limit`` of them; an unknown
   thread is ``thread_not_found``; and conversations.history from a channel's messages after ``oldest``,
@@ -131,6 +133,7 @@ class FakeSlack:
         self._views = itertools.count(1)
         self._threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._history: dict[str, list[dict[str, Any]]] = {}  # each channel's messages outside threads, oldest first
+        self._response_channels: dict[str, str] = {}  # the channel of each response_url made with one, by path
         self._delays: dict[str, float] = {}
         self._ts = itertools.count(1)
         self._responses = itertools.count(1)
@@ -167,9 +170,13 @@ class FakeSlack:
         """The value for SLACK_API_URL (with the trailing slash slack_sdk expects)."""
         return f"{self.origin}/api/"
 
-    def response_url(self) -> str:
-        """A fresh response_url, as Slack gives each slash command and block_actions payload."""
-        return f"{self.origin}/response/{next(self._responses)}"
+    def response_url(self, channel: str | None = None) -> str:
+        """A fresh response_url, as Slack gives each slash command and block_actions payload; with the `channel` it
+        was given in, a post there `in_channel` becomes a message of that channel's history, as in Slack."""
+        path = f"/response/{next(self._responses)}"
+        if channel is not None:
+            self._response_channels[path] = channel
+        return f"{self.origin}{path}"
 
     # --- scripting ---
 
@@ -262,6 +269,8 @@ class FakeSlack:
         time.sleep(self._delays.get(method, 0.0))  # a round trip to Slack, outside the lock: calls overlap
         with self._lock:
             status, extra_headers, payload = self._decide(kind, method, body, headers)
+            if kind == "response_url" and status == 200:
+                self._keep_in_channel(path, body)
             self.calls.append(Call(kind, method, path, body, headers, status, payload))
             self._lock.notify_all()
         return status, extra_headers, payload
@@ -386,6 +395,16 @@ class FakeSlack:
         else:
             self._history.setdefault(channel, []).append(kept)
 
+    def _keep_in_channel(self, path: str, body: dict) -> None:
+        """A response_url post `in_channel` (not a replacement or a deletion), kept as a message of the response_url's
+        channel, where conversations.history finds it."""
+        channel = self._response_channels.get(path)
+        replaces = body.get("replace_original") or body.get("delete_original")
+        if channel is None or body.get("response_type") != "in_channel" or replaces:
+            return
+        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        self._keep({"channel": channel, "metadata": body.get("metadata")}, {"text": body.get("text"), "ts": ts})
+
     def _view_answer(self, method: str, body: dict) -> dict:
         """The modal as Slack keeps it: its id, and a new hash for each version."""
         view_id = str(body["view_id"]) if method == "views.update" else f"V{next(self._views):08d}"
@@ -464,7 +483,7 @@ def _validate(method: str, body: dict) -> list[str]:
         problems.append("conversations.replies needs `channel` and `ts`")
     if method == "conversations.history" and not body.get("channel"):
         problems.append("conversations.history needs `channel`")
-    if method == "chat.postMessage":
+    if method in {"chat.postMessage", "response_url"}:  # response_url posts take metadata too (bolt-js #1819)
         problems += _metadata_problems(body)
     return problems + _block_problems(blocks, limit)
 

@@ -25,9 +25,9 @@ looked for first: found, it is `done`; known absent, the question is answered; w
 settled `unknown`. Where sending its posts again shows nothing twice to anyone but its asker (`@deferred(name,
 repeatable=True)`): each is the asker's alone (a response_url's ephemeral reply, or its replacement) or replaces what
 an earlier one showed (a link's preview, App Home), nothing can read the post back, but a second copy costs at most
-a repeat to that person: the question is answered again, which beats leaving it unanswered. Any other such row (a
-response_url post into the channel, say) is settled as `unknown` and logged. A row past its time (a response_url
-takes posts for 30 minutes) is settled as `expired`, logged.
+a repeat to that person: the question is answered again, which beats leaving it unanswered. Any other such row (work
+registered with neither) is settled as `unknown` and logged. A row past its time (a response_url takes posts for 30
+minutes) is settled as `expired`, logged.
 
 On SIGTERM (`drain`), no more orphans are claimed and the pool is waited for, up to the grace period; `stop` then
 hands whatever is still pending to the other processes (its rows released) and stops heartbeating.

@@ -17,8 +17,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.engine.scope import Scope
-from bot.engine.search import Hit
 from bot.slack.answers import private_answer, shown, thread_reply
+from bot.slack.conversations import Asked, answer_metadata, answer_posted
 from bot.slack.delivery import POST_OPTIONS, apology_on_failure, call, post_to_response_url, private_reply
 from bot.slack.deps import ListenerDeps
 from bot.slack.durable import deferred
@@ -38,7 +38,7 @@ from bot.slack.messages import (
     shared_message,
 )
 from bot.slack.payloads import action_context, button_thread, button_value, pressed, team_of
-from bot.slack.thread_memory import ThreadKey, remember
+from bot.slack.thread_memory import ThreadKey, recall, remember
 
 log = logging.getLogger("notesbot.slack")
 
@@ -74,45 +74,74 @@ def register(app: App, deps: ListenerDeps) -> None:
     app.action(UNHELPFUL_ACTION)(rating_button)
 
 
-@deferred("share_button")
+def shared_where(body: dict[str, Any]) -> Asked:
+    """Where a Share button posts its match (the channel, or the thread of the message "Find in notes" answered),
+    and the press that shared it: its action_ts, which the shared message names in its metadata as a reply names
+    its question, so that it can be looked for."""
+    _, thread_ts = button_thread(body)
+    channel = action_context(body)["channel_id"] or ""
+    key = ThreadKey(team_of(body), channel, thread_ts or "")
+    return Asked(key, channel, thread_ts, (body.get("user") or {}).get("id"), pressed(body).get("action_ts"))
+
+
+def share_found(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> bool | None:
+    """Whether the match is shared already (its process stopped as it shared it): looked for in the channel or thread
+    by the press its metadata names. Found, the rest of the share is done, as the stopped process may not have: the
+    private answer deleted and a match shared in a thread remembered there."""
+    where = shared_where(body)
+    found = answer_posted(client, where)
+    if not found:
+        return found
+    if where.thread_ts is not None:
+        remember_share(deps, body, where)
+    post_to_response_url(body.get("response_url"), {"delete_original": True})
+    return found
+
+
+@deferred("share_button", answered=share_found)
 def share(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     """Post the match in the channel (an answer to "Find in notes": in its message's thread), saying who
     shared it, and delete the private answer."""
     reply = private_reply(body.get("response_url"), client, action_context(body))
     with apology_on_failure(reply, "a share button"):
         query, position = button_value(body)
-        context, thread_ts = button_thread(body)
+        context, _ = button_thread(body)
+        where = shared_where(body)
         searcher = deps.searcher_source()
         scope = channel_scope(deps, body)
         found = shown(searcher, query, context, scope=scope)
         if position >= len(found.hits):
             # the vault changed since: show what it holds now
-            reply(private_answer(searcher, query, 0, context, thread_ts, scope=scope, site=deps.site))
+            reply(private_answer(searcher, query, 0, context, where.thread_ts, scope=scope, site=deps.site))
             return
-        user_id = (body.get("user") or {}).get("id", "")
-        if thread_ts is None:
-            shared = shared_message(found.hits[position], user_id, site=deps.site) | {"response_type": "in_channel"}
-            posted = post_to_response_url(body.get("response_url"), shared)
+        hit, metadata = found.hits[position], answer_metadata(where)
+        named = {"metadata": metadata} if metadata else {}
+        if where.thread_ts is None:
+            shared = shared_message(hit, where.user or "", site=deps.site) | {"response_type": "in_channel"}
+            posted = post_to_response_url(body.get("response_url"), shared | named)
         else:
-            posted = share_in_thread(deps, body, client, thread_ts, query, found.hits[position], found.in_context)
+            message = shared_message(hit, where.user or "", "Find in notes", site=deps.site) | named
+            posted = call(
+                client.chat_postMessage, channel=where.channel, thread_ts=where.thread_ts, **message, **POST_OPTIONS
+            )
+            if posted:  # a mention in that thread then follows up on it
+                remember(deps.engine, where.key, deps.clock(), query, [hit], found.in_context)
         if posted:
             post_to_response_url(body.get("response_url"), {"delete_original": True})
         else:
             reply(apology_message())
 
 
-def share_in_thread(
-    deps: ListenerDeps, body: dict[str, Any], client: WebClient, thread_ts: str, query: str, hit: Hit, in_context: bool
-) -> bool:
-    """Post a shared answer in the thread of the message it answers, and remember it there (a mention in
-    that thread then follows up on it)."""
-    channel = action_context(body)["channel_id"] or ""
-    user_id = (body.get("user") or {}).get("id", "")
-    message = shared_message(hit, user_id, "Find in notes", site=deps.site)
-    if not call(client.chat_postMessage, channel=channel, thread_ts=thread_ts, **message, **POST_OPTIONS):
-        return False
-    remember(deps.engine, ThreadKey(team_of(body), channel, thread_ts), deps.clock(), query, [hit], in_context)
-    return True
+def remember_share(deps: ListenerDeps, body: dict[str, Any], where: Asked) -> None:
+    """Remember a match shared in a thread, found there after its process stopped, unless that process did."""
+    query, position = button_value(body)
+    earlier = recall(deps.engine, where.key, deps.clock())
+    if earlier and earlier[-1].query == query:
+        return
+    context, _ = button_thread(body)
+    found = shown(deps.searcher_source(), query, context, scope=channel_scope(deps, body))
+    if position < len(found.hits):
+        remember(deps.engine, where.key, deps.clock(), query, [found.hits[position]], found.in_context)
 
 
 @deferred("next_button", repeatable=True)

@@ -1,7 +1,8 @@
 """A question whose process stopped as it posted the answer: the process taking it over looks in the conversation for
 the reply (its metadata names the question) and answers only if it is not there, for mentions, direct messages and
 assistant threads (a reply found has its question remembered in the thread, as the stopped process may not have),
-and for a new assistant thread's greeting (its metadata names the thread);
+for a new assistant thread's greeting (its metadata names the thread) and for a match shared with Share (its metadata
+names the button press: found, the private answer it came from is deleted);
 where Slack will not say, the reply is counted as posted, as before. A private answer (`/notes`), which nothing can
 read back, is answered again; so is a link's preview, which a second chat.unfurl of its message replaces, and a
 rating, recorded once for its button press and thanked privately."""
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from slack_sdk import WebClient
@@ -23,7 +24,7 @@ from bot.slack.conversations import ANSWER_METADATA_TYPE
 from bot.slack.deps import ListenerDeps
 from bot.slack.durable import ANSWER_WINDOW, DEAD_AFTER, DurableAnswers, workspace_clients
 from bot.slack.listeners.events import direct_message_asked, mention_asked
-from bot.slack.messages import HELPFUL_ACTION, result_value
+from bot.slack.messages import HELPFUL_ACTION, SHARE_ACTION, result_value
 from bot.slack.thread_memory import recall
 from bot.storage import feedback, pending_answers, thread_turns
 from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, Call, FakeSlack
@@ -270,4 +271,60 @@ def test_a_summoning_mention_s_reply_found_has_the_thread_s_first_question_remem
 
     assert [turn.query for turn in recall(sqlite_engine, mention_asked(body).key, LATER)] == ["computer vision"]
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert statuses(sqlite_engine)[-1] == ("done", "survivor")
+
+
+def share_body(
+    slack: BoltDispatcher, fake_slack: FakeSlack, thread_ts: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A press of Share on the second match for "computer vision" (on an answer to "Find in notes" in `thread_ts`):
+    the form Slack sends, and the body it is recorded as."""
+    value = result_value("computer vision", 1, thread_ts=thread_ts)
+    body = json.loads(
+        dict(parse_qsl(slack.action_body(SHARE_ACTION, value, fake_slack.response_url(CHANNEL))))["payload"]
+    )
+    body["actions"][0]["action_ts"] = "1699999999.000300"  # before any message the fake posts, as in Slack
+    return urlencode({"payload": json.dumps(body)}), body
+
+
+def shares(fake_slack: FakeSlack, thread_ts: str | None) -> list[Any]:
+    """The matches shared: posted in the channel through the response_url, or in the thread."""
+    if thread_ts is None:
+        return [
+            c
+            for c in fake_slack.calls_to("response_url", answered_ok=True)
+            if c.body.get("response_type") == "in_channel"
+        ]
+    return fake_slack.calls_to("chat.postMessage", answered_ok=True)
+
+
+@pytest.mark.parametrize("thread_ts", [None, "1699999999.000100"], ids=["into the channel", "into a thread"])
+@pytest.mark.parametrize("arrived", [False, True], ids=["its share lost", "its share arrived"])
+def test_a_match_whose_process_stopped_as_it_shared_it_is_shared_once_and_its_private_answer_deleted(
+    slack: BoltDispatcher,
+    fake_slack: FakeSlack,
+    searcher: Searcher,
+    sqlite_engine: Engine,
+    thread_ts: str | None,
+    arrived: bool,
+) -> None:
+    if thread_ts is not None:
+        fake_slack.add_thread(CHANNEL, thread_ts, [{"text": "what about computer vision?", "user": "U0ASKER01"}])
+    form, body = share_body(slack, fake_slack, thread_ts)
+    if arrived:
+        assert slack.post(form, "application/x-www-form-urlencoded").status == 200
+        with sqlite_engine.begin() as connection:  # stopped before remembering it in the thread
+            connection.execute(thread_turns.delete())
+    left_posting(sqlite_engine, "share_button", body)
+
+    take_over(sqlite_engine, searcher, fake_slack)
+
+    [shared] = shares(fake_slack, thread_ts)
+    assert "Challenges in Real-World Applications" in shared.texts
+    assert shared.body["metadata"]["event_payload"] == {"question_ts": body["actions"][0]["action_ts"]}
+    deletions = [c for c in fake_slack.calls_to("response_url") if c.body == {"delete_original": True}]
+    assert len(deletions) == 1 + arrived
+    if thread_ts is not None:
+        key = mention_asked(event_body(slack, slack.message_event("x", thread_ts=thread_ts, type="app_mention"))).key
+        assert [turn.query for turn in recall(sqlite_engine, key, LATER)] == ["computer vision"]
     assert statuses(sqlite_engine)[-1] == ("done", "survivor")
