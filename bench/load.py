@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import random
+import re
 import sys
 import tempfile
 import threading
@@ -193,10 +194,15 @@ def main() -> int:
         report["replies_found_after_a_stop"] = sum(log.count(FOUND) for log in logs)
         report["replies_posted_again_after_a_stop"] = sum(log.count(NOT_FOUND) for log in logs)
         report["private_answers_repeated_after_a_stop"] = sum(log.count(REPEATED) for log in logs)
+        report["repeated_by_work"] = dict(Counter(_REPEATED_WORK.findall("".join(logs))))
     print(json.dumps(report, indent=2))
     unexplained = report["answered_twice"] - report["private_answers_repeated_after_a_stop"]
     doubled = report["answered_twice_in_threads"] + max(unexplained, 0)
     return 0 if report["errors"] == 0 and doubled == 0 and report["lost_otherwise"] == 0 else 1
+
+
+# The survivor's log line for each answer repeated: "answer 12 (slash_command): <REPEATED>; answering it again"
+_REPEATED_WORK = re.compile(r"answer \d+ \(([\w.]+)\): " + re.escape(REPEATED))
 
 
 def _arguments() -> argparse.Namespace:
