@@ -123,8 +123,6 @@ class FakeSlack:
     violations: list[str] = field(default_factory=list)
     # URLs shared per message ("channel ts" or "unfurl_id"), which chat.unfurl may preview
     shared_links: dict[str, set[str]] = field(default_factory=dict)
-    # each message's previews as chat.unfurl left them, by URL ("channel ts" or "unfurl_id", as above)
-    previews: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -134,6 +132,8 @@ class FakeSlack:
         self._threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._history: dict[str, list[dict[str, Any]]] = {}  # each channel's messages outside threads, oldest first
         self._response_channels: dict[str, str] = {}  # the channel of each response_url made with one, by path
+        # each message's previews as chat.unfurl left them, by URL ("channel ts" or "unfurl_id", as `shared_links`)
+        self._previews: dict[str, dict[str, Any]] = {}
         self._delays: dict[str, float] = {}
         self._ts = itertools.count(1)
         self._responses = itertools.count(1)
@@ -231,7 +231,7 @@ class FakeSlack:
     def previews_of(self, channel: str, message_ts: str) -> dict[str, Any]:
         """The previews a message shows, by URL: each as the last chat.unfurl of that message gave it."""
         with self._lock:
-            return dict(self.previews.get(f"{channel} {message_ts}", {}))
+            return dict(self._previews.get(f"{channel} {message_ts}", {}))
 
     def add_thread(self, channel: str, ts: str, messages: list[dict[str, Any]]) -> None:
         """A thread for conversations.replies: its messages, the first one (the thread's root) first."""
@@ -381,7 +381,7 @@ class FakeSlack:
         if method == "conversations.history":
             return self._channel_history(body)
         if method == "chat.unfurl":
-            self.previews.setdefault(_unfurled_message(body), {}).update(_unfurls(body))
+            self._previews.setdefault(_unfurled_message(body), {}).update(_unfurls(body))
         return {"ok": True}
 
     def _keep(self, body: dict, message: dict[str, Any]) -> None:

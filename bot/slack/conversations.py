@@ -135,6 +135,13 @@ def answer_metadata(asked: Asked) -> dict[str, Any] | None:
     return {"event_type": ANSWER_METADATA_TYPE, "event_payload": {"question_ts": asked.question_ts}}
 
 
+def named_after(asked: Asked) -> dict[str, Any]:
+    """The `metadata` argument of a post answering `asked` (a reply, a greeting, a shared match), by which
+    `answer_posted` finds it; {} where there is nothing to name."""
+    metadata = answer_metadata(asked)
+    return {"metadata": metadata} if metadata else {}
+
+
 def answer_posted(client: WebClient, asked: Asked) -> bool | None:
     """Whether the conversation holds a reply to `asked` already (for a post whose outcome was lost): True or
     False, or None when Slack will not say or the question has no ts to look for."""
@@ -179,8 +186,7 @@ def reply(client: WebClient, asked: Asked, message: Message) -> bool:
 
     A post whose outcome is unknown (a server error, a timeout) may have arrived: it is looked for in the
     conversation before it is sent again (up to REPLY_TRIES sends), never resent blindly."""
-    metadata = answer_metadata(asked)
-    named = {"metadata": metadata} if metadata else {}
+    named = named_after(asked)
     post = without_blind_retries(client).chat_postMessage
     for _ in range(REPLY_TRIES):
         try:

@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 
 from bot.engine.scope import Scope
 from bot.slack.answers import private_answer, shown, thread_reply
-from bot.slack.conversations import Asked, answer_metadata, answer_posted
+from bot.slack.conversations import Asked, answer_posted, named_after
 from bot.slack.delivery import POST_OPTIONS, apology_on_failure, call, post_to_response_url, private_reply
 from bot.slack.deps import ListenerDeps
 from bot.slack.durable import deferred
@@ -114,8 +114,7 @@ def share(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
             # the vault changed since: show what it holds now
             reply(private_answer(searcher, query, 0, context, where.thread_ts, scope=scope, site=deps.site))
             return
-        hit, metadata = found.hits[position], answer_metadata(where)
-        named = {"metadata": metadata} if metadata else {}
+        hit, named = found.hits[position], named_after(where)
         if where.thread_ts is None:
             shared = shared_message(hit, where.user or "", site=deps.site) | {"response_type": "in_channel"}
             posted = post_to_response_url(body.get("response_url"), shared | named)

@@ -26,9 +26,9 @@ from slack_sdk import WebClient
 from bot.slack.conversations import (
     Asked,
     answer_in_thread,
-    answer_metadata,
     answer_posted,
     found_and_remembered,
+    named_after,
     reply,
 )
 from bot.slack.delivery import POST_OPTIONS, call
@@ -88,7 +88,7 @@ def greet(deps: ListenerDeps, body: dict[str, Any], client: WebClient) -> None:
     asked = thread_start(body)
     if not asked.channel or not asked.thread_ts:
         return
-    where = {"channel": asked.channel, "thread_ts": asked.thread_ts, "metadata": answer_metadata(asked)}
+    where = {"channel": asked.channel, "thread_ts": asked.thread_ts} | named_after(asked)
     call(client.chat_postMessage, **where, **assistant_greeting(), **POST_OPTIONS)
     suggest_prompts(deps, client, asked)
 
