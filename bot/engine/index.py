@@ -116,6 +116,15 @@ class TextColumn(Sequence[str]):
         start = int(self.ends[i - 1]) if i else 0
         return self.blob[start : int(self.ends[i])].decode("utf-8", "surrogatepass")
 
+    def many(self, ids: np.ndarray) -> list[str]:
+        """The texts of `ids` (an int array of valid ids), their bounds read together: for a query's few
+        dozen hits, a third of the time of reading each alone."""
+        blob, ends = self.blob, self.ends
+        return [
+            blob[start if i else 0 : end].decode("utf-8", "surrogatepass")
+            for i, start, end in zip(ids.tolist(), ends[ids - 1].tolist(), ends[ids].tolist(), strict=True)
+        ]
+
 
 @dataclass(slots=True)
 class Postings:

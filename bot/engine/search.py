@@ -13,6 +13,7 @@ import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -48,8 +49,11 @@ SCOPE_MASKS_KEPT = 64
 Notes = Scope | np.ndarray  # some notes of the index: a scope, or a boolean mask over note ids
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
+    """A section found: what a message shows of it and where it links. A named tuple rather than a frozen
+    dataclass: a query makes dozens (its hits and their twins), and a frozen dataclass takes seven times as
+    long to make (one `object.__setattr__` a field), a tenth of a query's time."""
+
     note: str  # path relative to the vault
     title: str
     heading: str
@@ -92,26 +96,24 @@ def section_hit(index: SearchIndex, section: int, score: float = 0.0) -> Hit:
     return section_hits(index, [section], [score])[0]
 
 
-def section_hits(
-    index: SearchIndex, sections: list[int], scores: list[float], twins: Sequence[tuple[Hit, ...]] | None = None
-) -> list[Hit]:
-    """Sections of the index as hits (with `twins`, one tuple a section, when given), their columns read
-    together (a query's hits are a good part of its time when each value is read from its array alone)."""
+def section_hits(index: SearchIndex, sections: list[int], scores: list[float]) -> list[Hit]:
+    """Sections of the index as hits, their columns read together (a query's hits are a good part of its
+    time when each value is read from its array alone)."""
     ids = np.asarray(sections, dtype=np.int64)
     notes = index.section_note[ids]
     hits = []
-    for section, score, note, first_ts, line, minutes_first, its_twins in zip(
+    for section, score, note, first_ts, line, minutes_first, text, anchor in zip(
         sections,
         scores,
         notes.tolist(),
         index.section_first_ts[ids].tolist(),
         index.section_lines[ids].tolist(),
         index.note_minutes_first[notes].tolist(),
-        twins if twins is not None else [()] * len(sections),
+        index.section_texts.many(ids),
+        index.section_anchors.many(ids),
         strict=True,
     ):
         timestamp = first_ts if first_ts >= 0 else None
-        text = index.section_texts[section]
         video_id = index.note_videos[note]
         hits.append(
             Hit(
@@ -125,8 +127,7 @@ def section_hits(
                 video_id=video_id,
                 text=minutes_first_text(text) if minutes_first else text,
                 line=line,
-                anchor=index.section_anchors[section],
-                twins=its_twins,
+                anchor=anchor,
             )
         )
     return hits
@@ -404,12 +405,15 @@ class Searcher:
         return list(headings)[:limit]
 
     def _hits(self, ranked: Ranked, answers: list[list[int]]) -> list[Hit]:
-        """Each answer's first section as a hit, with the rest of its sections as the hit's twins."""
-        twin_rows = [at for answer in answers for at in answer[1:]]
-        found = iter(section_hits(self.index, ranked.sections[twin_rows].tolist(), ranked.scores[twin_rows].tolist()))
-        twins = [tuple(itertools.islice(found, len(answer) - 1)) for answer in answers]
-        first_rows = [answer[0] for answer in answers]
-        return section_hits(self.index, ranked.sections[first_rows].tolist(), ranked.scores[first_rows].tolist(), twins)
+        """Each answer's first section as a hit, with the rest of its sections as the hit's twins (all made in
+        one `section_hits`: most of its time is a few array reads whatever the count)."""
+        rows = [at for answer in answers for at in answer]  # each answer's rows, the answers end to end
+        found = iter(section_hits(self.index, ranked.sections[rows].tolist(), ranked.scores[rows].tolist()))
+        hits = []
+        for answer in answers:
+            first = next(found)
+            hits.append(first._replace(twins=tuple(itertools.islice(found, len(answer) - 1))))
+        return hits
 
     def _answers(self, ranked: Ranked, limit: int) -> list[list[int]]:
         """The first `limit` answers among the ranked candidates, each the rows of its sections, best first: a

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -49,7 +48,7 @@ def make_hit(**fields: object) -> Hit:
         text="Deep learning is employed in **computer vision** for self-driving cars [38:00].",
         line=30,
     )
-    return replace(base, **fields)
+    return base._replace(**fields)
 
 
 def all_texts(payload: object) -> list[str]:

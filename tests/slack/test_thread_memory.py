@@ -20,7 +20,7 @@ HIT = Hit("ai/deep_learning.md", "Applications of deep learning", "Healthcare", 
 
 
 def hit(note: str, heading: str = "Healthcare") -> Hit:
-    return replace(HIT, note=note, heading=heading)
+    return HIT._replace(note=note, heading=heading)
 
 
 def test_a_thread_s_questions_come_back_in_order_with_the_notes_their_answers_showed(engine: Engine) -> None:
