@@ -45,6 +45,10 @@ MERGE_BELOW_SHARE = 8  # posting lists together shorter than 1/8 of the sections
 # Section masks of the scopes searched lately, kept for the next search in the same scope (a channel's):
 # 180 KB each on a vault of 180,000 sections, so a few dozen channels' take a few MB.
 SCOPE_MASKS_KEPT = 64
+# Another note's section on the same video starting this close to an answer's tells the same part of the video:
+# notes written apart mark the moment a topic starts some seconds apart. A minute, as `bench/engine.py`'s
+# moment@1 counts a hit that close to the labelled moment as playing the same part.
+TWIN_WINDOW_S = 60
 
 Notes = Scope | np.ndarray  # some notes of the index: a scope, or a boolean mask over note ids
 
@@ -65,8 +69,9 @@ class Hit(NamedTuple):
     text: str
     line: int
     anchor: str = ""  # the heading's id on the note's published page (github-slugger); "" for an introduction
-    # Sections ranked below this one that say the same: of the same video at the same moment, or under the
-    # same heading (several notes on one video cover much the same ground). Shown with it, not after it.
+    # Sections ranked below this one that say the same: of the same video at the same moment (another note's
+    # within a minute of it), or under the same heading (several notes on one video cover much the same
+    # ground). Shown with it, not after it.
     twins: tuple[Hit, ...] = ()
 
     @property
@@ -417,28 +422,40 @@ class Searcher:
 
     def _answers(self, ranked: Ranked, limit: int) -> list[list[int]]:
         """The first `limit` answers among the ranked candidates, each the rows of its sections, best first: a
-        section repeating one that leads an answer above it (same video and moment, or same heading and video)
-        is that answer's twin, not an answer of its own."""
+        section telling again what an answer above it leads with (`_told_again`) is that answer's twin, not an
+        answer of its own."""
         sections = ranked.sections
         videos = self._note_videos[self.index.section_note[sections]].tolist()
+        notes = self.index.section_note[sections].tolist()
         moments = self.index.section_first_ts[sections].tolist()
         headings = self._heading_ids[sections].tolist()
-        # the answer whose first section is at a (video, moment) and under a (video, heading)
-        at_moment: dict[tuple[int, int], int] = {}
+        # the answers led on each video, as (moment, note, answer), best first; and under each (video, heading)
+        led: dict[int, list[tuple[int, int, int]]] = {}
         under_heading: dict[tuple[int, int], int] = {}
         answers: list[list[int]] = []
-        for at, (video, moment, heading) in enumerate(zip(videos, moments, headings, strict=True)):
-            repeated = at_moment.get((video, moment)) if moment >= 0 else None
+        for at, (video, note, moment, heading) in enumerate(zip(videos, notes, moments, headings, strict=True)):
+            leaders = led.get(video)
+            repeated = _told_again(leaders, moment, note) if leaders and moment >= 0 else None
             if repeated is None:
                 repeated = under_heading.get((video, heading))
             if repeated is not None:
                 answers[repeated].append(at)
             elif len(answers) < limit:
                 if moment >= 0:
-                    at_moment[video, moment] = len(answers)
+                    led.setdefault(video, []).append((moment, note, len(answers)))
                 under_heading[video, heading] = len(answers)
                 answers.append([at])
         return answers
+
+
+def _told_again(led: Sequence[tuple[int, int, int]], moment: int, note: int) -> int | None:
+    """The best answer (of those `led` on a video, as (moment, note, answer)) that a section of `note` at
+    `moment` tells again: one led at the same moment, or another note's led within TWIN_WINDOW_S of it
+    (several notes on one video seldom start a section on the same second). None if it tells none."""
+    for lead_moment, lead_note, answer in led:
+        if moment == lead_moment or (note != lead_note and abs(moment - lead_moment) <= TWIN_WINDOW_S):
+            return answer
+    return None
 
 
 def _ids(values: Sequence[str]) -> np.ndarray:

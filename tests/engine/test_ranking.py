@@ -94,6 +94,28 @@ def test_a_section_repeating_a_better_one_of_its_video_is_shown_with_it_as_its_t
     assert hits[1].twins == () and hits[1].other_notes == []
 
 
+def test_another_note_s_section_within_a_minute_of_a_better_one_is_its_twin_its_own_note_s_is_not(
+    tmp_path: Path,
+) -> None:
+    """Notes on one video mark where a topic starts some seconds apart (5:00 and 5:40 here); a section
+    further off (6:50), or of the same note (4:30), is an answer of its own."""
+
+    def note(name: str, *sections: tuple[str, str]) -> None:
+        body = "".join(
+            f'## {heading}\n\nThe moon pulls the tides <a class="yt-timestamp" data-t="{at}">[{at}]</a>.\n\n'
+            for heading, at in sections
+        )
+        write(tmp_path, f"{name}.md", f"---\ntitle: Talk {name}\nvideoId: moonvideo01\n---\n{body}")
+
+    note("a", ("Moon tides", "05:00"), ("Later", "04:30"))
+    note("b", ("Pull", "05:40"))
+    note("c", ("Oceans", "06:50"))
+    hits = Searcher(load_vault(tmp_path, cache_root=None).index).search("moon pulls tides", limit=10)
+
+    answers = sorted(sorted((h.note, h.heading) for h in [hit, *hit.twins]) for hit in hits)
+    assert answers == [[("a.md", "Later")], [("a.md", "Moon tides"), ("b.md", "Pull")], [("c.md", "Oceans")]]
+
+
 def test_the_sections_found_list_twins_in_their_places_naming_the_hit_they_are_shown_with(tmp_path: Path) -> None:
     hits = twins_vault(tmp_path).search("moon tides", limit=5)
     twin = hits[0].twins[0]
