@@ -60,14 +60,26 @@ def list_notes(root: Path) -> dict[str, FileStamp]:
 
 
 def parse_file(root: Path, rel_path: str, stamp: FileStamp) -> ParsedFile:
+    path = root / rel_path
     try:
-        raw = (root / rel_path).read_bytes()
+        if _links_outside(root, path):
+            return _unread(rel_path, stamp, "a symbolic link to a file outside the vault: not read")
+        raw = path.read_bytes()
     except OSError as error:
-        problem = Problem(rel_path, 1, f"cannot read the file: {error.strerror or error}", "error")
-        return ParsedFile(rel_path, stamp, None, None, (problem,))
+        return _unread(rel_path, stamp, f"cannot read the file: {error.strerror or error}")
     result = parse_note(rel_path, raw)
     terms = analyze_note(result.note) if result.note else None
     return ParsedFile(rel_path, stamp, result.note, terms, tuple(result.problems))
+
+
+def _links_outside(root: Path, path: Path) -> bool:
+    """Whether `path` is a symbolic link to a file outside `root`: whatever a vault links to would be served
+    to everyone in the workspace, and a link can point anywhere on the machine (its secrets included)."""
+    return path.is_symlink() and not path.resolve().is_relative_to(root.resolve())
+
+
+def _unread(rel_path: str, stamp: FileStamp, why: str) -> ParsedFile:
+    return ParsedFile(rel_path, stamp, None, None, (Problem(rel_path, 1, why, "error"),))
 
 
 def parse_files(root: Path, stamps: dict[str, FileStamp], workers: int | None = None) -> Iterator[list[ParsedFile]]:

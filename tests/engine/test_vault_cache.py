@@ -120,3 +120,18 @@ def test_without_a_cache_folder_a_loader_still_parses_only_what_changed(
     (vault_copy / "cooking" / "sourdough.md").write_text("---\ntitle: S\nvideoId: bread000001\n---\n## Rye\n\nRye.\n")
     assert Searcher(loader.load().index).search("rye")[0].note == "cooking/sourdough.md"
     assert parsed_files == ["cooking/sourdough.md"]
+
+
+def test_a_symbolic_link_to_a_file_outside_the_vault_is_reported_and_not_read(tmp_path: Path) -> None:
+    root, outside = tmp_path / "vault", tmp_path / "secrets.md"
+    shutil.copytree(VAULT, root)
+    outside.write_text("## Keys\n\nzqxwvy plugh\n", encoding="utf-8")
+    (root / "cooking" / "leak.md").symlink_to(outside)
+    (root / "cooking" / "alias.md").symlink_to(root / "cooking" / "sourdough.md")
+
+    vault = load_vault(root, cache_root=None)
+
+    assert "cooking/leak.md" not in vault.index.note_paths and "cooking/alias.md" in vault.index.note_paths
+    assert Searcher(vault.index).search("zqxwvy plugh") == []
+    problems = [(p.path, p.line, p.severity) for p in vault.problems if "symbolic link" in p.message]
+    assert problems == [("cooking/leak.md", 1, "error")]
