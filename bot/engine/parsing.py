@@ -21,6 +21,7 @@ from markdown_it_pyrs import MarkdownIt, Node
 
 from bot.engine.records import pickled_as_fields
 from bot.engine.timestamps import format_timestamp, read_note_timestamps, reads_both_ways
+from bot.engine.youtube import read_youtube_link
 
 WIKILINK = re.compile(r"!?\[\[([^\]\[|#^]*)(?:[#^][^\]\[|]*)?(?:\|([^\]\[]*))?\]\]")
 _DATA_T = re.compile(r"""data-t\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
@@ -206,10 +207,13 @@ def _video_id(rel_path: str, metadata: dict, problems: list[Problem]) -> str | N
         problems.append(Problem(rel_path, 1, "no videoId in the front matter: sections get no video link"))
         return None
     video_id = str(value).strip()
-    if not _VIDEO_ID.fullmatch(video_id):
-        problems.append(Problem(rel_path, 1, f"videoId {video_id!r} is not a YouTube video id"))
-        return None
-    return video_id
+    if _VIDEO_ID.fullmatch(video_id):
+        return video_id
+    linked = read_youtube_link(video_id)  # a note may give its video as the link to it: its id is plain
+    if linked is not None:
+        return linked.video_id
+    problems.append(Problem(rel_path, 1, f"videoId {video_id!r} is not a YouTube video id"))
+    return None
 
 
 _TAG_SEPARATORS = re.compile(r"[,\s]+")

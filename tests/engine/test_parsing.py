@@ -99,6 +99,21 @@ def test_note_without_front_matter_is_titled_by_its_file_name_and_has_no_link() 
     }
 
 
+@pytest.mark.parametrize(
+    ("written", "video_id"),
+    [
+        ("https://www.youtube.com/watch?v=s3MuSOl1Rog&t=2280s", "s3MuSOl1Rog"),
+        ("https://youtu.be/s3MuSOl1Rog", "s3MuSOl1Rog"),
+        ("'https://example.com/watch?v=s3MuSOl1Rog'", None),
+        ("s3MuSOl1Rog was the talk", None),
+    ],
+)
+def test_a_videoid_written_as_the_link_to_its_video_gives_the_video_s_id(written: str, video_id: str | None) -> None:
+    result = parse_note("a.md", f"---\ntitle: T\nvideoId: {written}\n---\n## H\n\nText.\n".encode())
+    assert result.note.video_id == video_id
+    assert any("is not a YouTube video id" in p.message for p in result.problems) == (video_id is None)
+
+
 def test_broken_yaml_is_an_error_with_its_line_and_no_note() -> None:
     result = parsed("cooking/broken_yaml.md")
     assert result.note is None
