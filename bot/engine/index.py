@@ -117,8 +117,8 @@ class TextColumn(Sequence[str]):
         return self.blob[start : int(self.ends[i])].decode("utf-8", "surrogatepass")
 
     def many(self, ids: np.ndarray) -> list[str]:
-        """The texts of `ids` (an int array of valid ids), their bounds read together: for a query's few
-        dozen hits, a third of the time of reading each alone."""
+        """The texts of `ids` (an int array of valid ids), their bounds read together: for a query's dozen
+        or so hits, half the time of reading each alone (15 µs against 32 µs for 14 texts)."""
         blob, ends = self.blob, self.ends
         return [
             blob[start if i else 0 : end].decode("utf-8", "surrogatepass")

@@ -45,8 +45,7 @@ correction searched beside the word as typed, see `bot/engine/spelling.py`):
     5. the candidates ordered by score, best first (ties kept in the order of step 3);
     6. grouped into answers: a section repeating one that leads an answer ranked above it (same video and
        moment, another note's within TWIN_WINDOW_S of it, or same heading and video) is that hit's twin, not a
-       hit of its own; the first `limit` answers
-       are the hits, with score(s) rounded to 4 decimals.
+       hit of its own; the first `limit` answers are the hits, with score(s) rounded to 4 decimals.
 
 `notesbot search --explain` prints each hit's first-stage fields, features, weights and parts W_f x_f (`contributions`),
 whose sum is ln score(s).
