@@ -1,11 +1,15 @@
-"""Requests not signed by Slack with our secret, or stale, are refused and cause no Web API call."""
+"""Requests not signed by Slack with our secret, or stale, are refused and cause no Web API call; Slack's own checks of
+the Request URL are answered."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
 import pytest
+
+from tests.slack_sender import FORM, JSON
 
 
 @pytest.mark.parametrize(
@@ -52,3 +56,29 @@ def test_a_forged_event_is_refused(slack, fake_slack):
 def test_health_check_answers_without_a_signature(bot_server):
     response = httpx.get(f"{bot_server.url}/healthz")
     assert response.status_code == 200 and response.text == "ok"
+
+
+def test_slack_s_check_of_the_request_url_gets_its_challenge_back(slack, fake_slack):
+    # what Slack sends once, when the Request URL is entered in the app's Event Subscriptions: no challenge
+    # back, and events cannot be turned on
+    check = {
+        "token": "deprecated-verification-token",
+        "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFX",
+        "type": "url_verification",
+    }
+    response = slack.post(json.dumps(check), JSON)
+    assert response.status_code == 200 and response.json() == {"challenge": check["challenge"]}
+    assert [c.method for c in fake_slack.calls] == ["auth.test"]
+
+
+def test_a_forged_check_of_the_request_url_is_refused(slack):
+    slack.secret = "forger"
+    check = {"token": "t", "challenge": "echo-me", "type": "url_verification"}
+    response = slack.post(json.dumps(check), JSON)
+    assert response.status_code == 401 and "echo-me" not in response.text
+
+
+def test_slack_s_ssl_check_of_the_slash_command_url_gets_an_empty_200_and_runs_nothing(slack, fake_slack):
+    response = slack.post("ssl_check=1&token=deprecated-verification-token", FORM)
+    assert (response.status_code, response.text) == (200, "")
+    assert [c.method for c in fake_slack.calls] == ["auth.test"]
