@@ -36,6 +36,18 @@ STOPWORDS = frozenset(
     """.split()
 )
 
+# Words that ask for the notes rather than say what is in them: "notes on X", "find the part of the podcast where
+# they talk about X", "what did she say about X?". As query words they cost the sections that lack them (a section
+# holds a smaller share of the query) and make a short query read as a question, though every note is about a
+# video and its talk. A query with other words is read without them; one of nothing else keeps them ("tell me
+# more" is a follow-up's, bot/engine/follow_up.py). The index keeps them: a note may well be about videos.
+REQUEST_WORDS = frozenset(
+    """
+    note notes find tell please talk talks talked talking discuss discusses discussed discussing mention mentions
+    mentioned say says said
+    """.split()
+)
+
 _stemmer = Stemmer.Stemmer("english")
 
 
@@ -74,7 +86,14 @@ def words(text: str) -> list[str]:
 def query_words(text: str, solid_weight: float) -> list[tuple[str, float]]:
     """`words` of a query, each with its weight in it. A compound ("self-hosting") is one word of the query,
     however many parts it has: its parts share one word's weight, and the compound written solid
-    (searched beside them) weighs `solid_weight`, so "self-hosting" counts no more than "agents"."""
+    (searched beside them) weighs `solid_weight`, so "self-hosting" counts no more than "agents". The
+    REQUEST_WORDS are left out where the query has other words."""
+    weighed = _weighed_words(text, solid_weight)
+    asked = [(word, weight) for word, weight in weighed if word not in REQUEST_WORDS]
+    return asked or weighed
+
+
+def _weighed_words(text: str, solid_weight: float) -> list[tuple[str, float]]:
     text = normalize(text)
     if not _has_joiner(text):
         return [(word, 1.0) for word in words(text)]

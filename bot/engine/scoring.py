@@ -18,7 +18,8 @@ sections' heading-path and body words once each, and |n| counts them the same wa
 
 Query time (`bot/engine/search.py`, `Searcher.search_terms`, whose numbered steps these are). A query is
 read as terms q with weights w_q (1 for a word of its own; less for a hyphenated word's parts and a
-correction searched beside the word as typed, see `bot/engine/spelling.py`):
+correction searched beside the word as typed, see `bot/engine/spelling.py`; none for a word asking for the notes,
+`REQUEST_WORDS` of `bot/engine/analysis.py`, in a query with other words):
 
     1. first(s)  = first_stage(Σ_q query_weighted(impact(q, s), w_q), Σ_q query_weighted(impact(q, n(s)), w_q))
                  = Σ_q w_q impact(q, s) + NOTE_SHARE * Σ_q w_q impact(q, n(s))     over the sections holding a q

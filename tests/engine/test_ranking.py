@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.engine.analysis import query_words, stem, words
+from bot.engine.analysis import REQUEST_WORDS, query_words, stem, words
 from bot.engine.index_cache import load_vault
 from bot.engine.search import Searcher, _best, sections_found
 from tests.engine.vaults import searcher_of, write, write_moment
@@ -212,14 +212,33 @@ def test_a_name_joined_by_an_ampersand_is_searchable_though_its_parts_are_stopwo
     assert first(searcher, "r&d spending") == ("lab.md", "Spending")
 
 
-QUERY_PIECES = st.sampled_from(["self", "-", "&", "hosting", "gpt", "4", "the", "at", "'s", " ", ".", "x"])
+def test_a_question_asking_for_the_notes_is_searched_for_what_it_asks_about(tmp_path: Path) -> None:
+    """ "notes" and "say" ask for the notes; they are not what the answer is about, so the section that holds
+    none of them but both words asked about comes first."""
+    write_moment(tmp_path, "sensors.md", "Sensors", "sensevideo1", "Lidar and occlusion", "Lidar sees past occlusion")
+    write_moment(tmp_path, "diary.md", "Diary", "diaryvideo1", "Diary", "My notes say lidar is great, as notes do")
+    searcher = searcher_of(tmp_path)
+    assert first(searcher, "what do the notes say about lidar occlusion?") == ("sensors.md", "Lidar and occlusion")
+    assert first(searcher, "lidar occlusion") == ("sensors.md", "Lidar and occlusion")
+
+
+def test_a_query_of_nothing_but_request_words_keeps_them() -> None:
+    assert query_words("tell me more", solid_weight=0.5) == [("tell", 1.0)]
+    assert query_words("tell me about notes on lidar", solid_weight=0.5) == [("lidar", 1.0)]
+
+
+QUERY_PIECES = st.sampled_from(
+    ["self", "-", "&", "hosting", "gpt", "4", "the", "at", "'s", " ", ".", "x", "notes", "say"]
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(QUERY_PIECES, max_size=12).map("".join))
 def test_query_words_are_the_words_of_the_query_and_a_compound_weighs_one_word(query: str) -> None:
     weighed = query_words(query, solid_weight=0.5)
-    assert [word for word, _ in weighed] == words(query)
+    found = words(query)
+    asked = [word for word in found if word not in REQUEST_WORDS]
+    assert [word for word, _ in weighed] == (asked or found)  # the words asking for the notes left out, if not alone
     assert all(0 < weight <= 1 for _, weight in weighed)
 
 

@@ -38,7 +38,7 @@ ROUNDED = 1e-4  # absolute: a hit's score is rounded to 4 decimals
 # Two notes, four sections. Their index terms (stemmed, stopwords dropped; "[1:00]" is noise):
 #   s0 bees.md  "Pollen"   title honey bee | heading pollen | body bee carri pollen back hive   (5 words)
 #   s1 bees.md  "Winter"   title honey bee | heading winter | body hive keep warm winter       (4 words)
-#   s2 birds.md introduction  title garden bird | no heading | body note bird garden         (3 words)
+#   s2 birds.md introduction  title garden bird | no heading | body sketch bird garden       (3 words)
 #   s3 birds.md "Nesting"  title garden bird | heading nest | body bird nest hedg bee nest ground  (6 words)
 BEES = """---
 title: Honey bees
@@ -56,7 +56,7 @@ BIRDS = """---
 title: Garden birds
 videoId: birdvideo01
 ---
-Notes on the birds of a garden.
+Sketches of the birds of a garden.
 
 ## Nesting
 
@@ -232,11 +232,11 @@ WEIGHTS = Weights.of(
 
 
 def test_a_query_scores_as_the_formula_says(index: SearchIndex) -> None:
-    """ "notes nest": s3 holds "nest" and only its note's introduction "note" (share (1 + 0.25) / 2); the
-    introduction s2 holds "note" alone (share 1 / 2), is an introduction and has no moment. Both inherit
+    """ "sketches nest": s3 holds "nest" and only its note's introduction "sketch" (share (1 + 0.25) / 2); the
+    introduction s2 holds "sketch" alone (share 1 / 2), is an introduction and has no moment. Both inherit
     birds.md's score for both words; no section holds the pair."""
     searcher = Searcher(index, WEIGHTS)
-    reading = searcher.read_query("notes nest")
+    reading = searcher.read_query("sketches nest")
     assert reading.corrections == {} and sorted(reading.terms.values()) == [1.0, 1.0]
     note = bm25(1 / note_norm(12), df=1, n=NOTES) + bm25(3 / note_norm(12), df=1, n=NOTES)
     first = bm25(3.6, df=1, n=SECTIONS) + note
