@@ -35,7 +35,7 @@ from bot.engine.scoring import (
     saturation,
 )
 from bot.engine.slugs import heading_ids
-from bot.engine.timestamps import minutes_first_by_video
+from bot.engine.timestamps import VideoMoments, minutes_first_by_video
 
 
 @pickled_as_fields
@@ -211,7 +211,7 @@ class _Rows:
         self.note_videos: list[str | None] = []
         self.note_link_targets: list[tuple[str, ...]] = []
         self.note_tags: list[tuple[str, ...]] = []
-        self.note_both_ways = array("b")  # rule 5 of bot/engine/timestamps.py: what it decides a note by ...
+        self.note_forms = array("b")  # rules 5 and 6 of bot/engine/timestamps.py: what they decide a note by ...
         self.note_latest = array("i")  # ... its latest moment as parsed (-1 for none) ...
         self.note_moments = array("i")  # ... and how many it has
         self.note = array("i")
@@ -238,7 +238,7 @@ class _Rows:
         self.note_link_targets.append(tuple(link.target for link in note.links))
         self.note_tags.append(note.tags)
         moments = [moment for section in note.sections for moment in section.timestamps]
-        self.note_both_ways.append(note.moments_both_ways)
+        self.note_forms.append(note.stamp_form)
         self.note_latest.append(max(moments, default=-1))
         self.note_moments.append(len(moments))
         surface, seen = self.surface, self.surface.get
@@ -301,14 +301,15 @@ class _Rows:
         )
 
     def _minutes_first(self) -> np.ndarray:
-        """Which notes read minutes first by what the other notes on their video say (timestamps.py, rule 5)."""
+        """Which notes read minutes first by what the other notes on their video say (timestamps.py, rules 5 and 6)."""
         numbers: dict[str, int] = {}
         videos = np.array([numbers.setdefault(v, len(numbers)) if v else -1 for v in self.note_videos], dtype=np.int64)
         return minutes_first_by_video(
             videos,
-            np.frombuffer(self.note_both_ways, dtype=np.int8).astype(bool),
+            np.frombuffer(self.note_forms, dtype=np.int8),
             np.frombuffer(self.note_latest, dtype=np.int32).astype(np.int64),
             np.frombuffer(self.note_moments, dtype=np.int32),
+            VideoMoments(np.frombuffer(self.note, dtype=np.int32), np.frombuffer(self.first_ts, dtype=np.int32)),
         )
 
 

@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 # Bump when parsing or analysis change (parsed notes are then parsed again), or when the index layout or
 # ranking weights change (the index is then rebuilt from the parsed notes): old caches are never misread.
-PARSER_VERSION = "15"
-INDEX_VERSION = "18"
+PARSER_VERSION = "16"
+INDEX_VERSION = "19"
 
 
 @dataclass(slots=True)

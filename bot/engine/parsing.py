@@ -20,7 +20,7 @@ from markdown_it.common.normalize_url import normalizeLinkText
 from markdown_it_pyrs import MarkdownIt, Node
 
 from bot.engine.records import pickled_as_fields
-from bot.engine.timestamps import format_timestamp, read_note_timestamps, reads_both_ways
+from bot.engine.timestamps import StampForm, format_timestamp, read_note_timestamps, stamp_form
 from bot.engine.youtube import read_youtube_link
 
 WIKILINK = re.compile(r"!?\[\[([^\]\[|#^]*)(?:[#^][^\]\[|]*)?(?:\|([^\]\[]*))?\]\]")
@@ -75,9 +75,9 @@ class Note:
     links: tuple[Link, ...]  # the wikilinks it makes, in order, each target once
     sections: tuple[Section, ...]
     tags: tuple[str, ...] = ()  # front matter `tags`, as `note_tags` reads them
-    # Every moment reads hours first or minutes first alike (`04:06:00`: `reads_both_ways`): read hours first
-    # here, the index reads it as the other notes on its video say (`minutes_first_by_video`)
-    moments_both_ways: bool = False
+    # How its stamps are written (`04:06:00` reads hours first or minutes first alike): read hours first here,
+    # the index reads some notes minutes first by what the other notes on their video say (`minutes_first_by_video`)
+    stamp_form: StampForm = StampForm.OTHER
 
 
 @pickled_as_fields
@@ -160,14 +160,14 @@ def parse_note(rel_path: str, raw: bytes) -> ParseResult:
     title = _title(rel_path, metadata, problems)
     video_id = _video_id(rel_path, metadata, problems)
     try:
-        sections, links, both_ways = _sections(rel_path, body, offset, problems)
+        sections, links, form = _sections(rel_path, body, offset, problems)
     except UnreadableMarkdown as error:
         problems.append(Problem(rel_path, offset + 1, f"markdown the parser cannot read: {error}", "error"))
         return ParseResult(None, problems)
     first_links = {}
     for link in links:
         first_links.setdefault(link.target, link)
-    note = Note(rel_path, title, video_id, tuple(first_links.values()), tuple(sections), note_tags(metadata), both_ways)
+    note = Note(rel_path, title, video_id, tuple(first_links.values()), tuple(sections), note_tags(metadata), form)
     return ParseResult(note, problems)
 
 
@@ -256,14 +256,16 @@ def _label(slot: re.Match[str], seconds: list[int | None]) -> str:
     return f"{before}[{format_timestamp(moment)}]{after}"
 
 
-def _sections(rel_path: str, body: str, offset: int, problems: list[Problem]) -> tuple[list[Section], list[Link], bool]:
-    """The note's sections, its wikilinks, and whether its moments read both ways (`Note.moments_both_ways`)."""
+def _sections(
+    rel_path: str, body: str, offset: int, problems: list[Problem]
+) -> tuple[list[Section], list[Link], StampForm]:
+    """The note's sections, its wikilinks, and how its stamps are written (`Note.stamp_form`)."""
     source, tree = _parse_markdown(body)
     walk = _Walk(source, _InlineReader(rel_path, source, problems), offset)
     walk.blocks(tree.children, end=tree.srcmap[1])
     seconds = walk.reader.read_timestamps()
     sections = [section for section in (s.close(seconds) for s in walk.opened) if _kept(section)]
-    return sections, walk.links, reads_both_ways(walk.reader.raws)
+    return sections, walk.links, stamp_form(walk.reader.raws)
 
 
 class _Source:

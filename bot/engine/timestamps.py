@@ -34,6 +34,14 @@ alone cannot tell; other notes on the same video can, when the index is built (`
    than half its latest moment read hours first (`OVERREACH`), and its latest moment read minutes first fits them
    (`FITS_SHARE` of their latest, give or take `FITS_SLACK_S`). Its moments are then a 60th, and so are
    the labels its text shows (`minutes_first_text`).
+6. A note whose every stamp is an `a:b:c` time of day, some not ending in `:00` (`00:15:17`, `00:55:00`, `02:33:00`
+   … `09:40:00` for a ten-minute video: minutes, seconds and a frames field), is read hours first by rules 1 to 4
+   and also by its video's other notes, as it is one of them (`StampForm.THREE_PART`, most notes written
+   `00:02:45`). It is read minutes first (the third part dropped, as rule 2 drops it) when, against the other
+   notes on its video that tell: read hours first it reaches past `OVERREACH` times their latest moment; read
+   minutes first it ends within their range (at least a `COVERS`th of their latest, at most rule 5's fit), the two
+   readings being 60 times apart; and read hours first, few of its sections start where theirs do
+   (`AGREE_AT_MOST` within `AGREE_WINDOW_S`), as they would in a note written hours first with a few `MM:SS:00` slips.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from functools import lru_cache
 
 import numpy as np
@@ -65,6 +74,14 @@ FITS_SLACK_S = 120
 # moment (a note may cover a part of its video that its twins do not, but not as much again as all they cover)
 OVERREACH = 2
 EVIDENCE_STAMPS = 3  # a note with fewer moments says too little about how long its video is
+# Rule 6: read minutes first, a note must end past a third of what its video's other notes cover: one that would end
+# well before them is more likely the later part of a long video, read right as written (a three-hour podcast's
+# `02:51:00` … `02:54:52`, whose other notes stop at 80 minutes) ...
+COVERS = 3
+# ... and read hours first, at most a quarter of its sections may start within 10 s of one of theirs: a note written
+# `00:02:45` that its twins bear out, with a few `MM:SS:00` slips past the end, is read as written (rules 1 to 4)
+AGREE_WINDOW_S = 10
+AGREE_AT_MOST = 0.25
 
 _CLOCK = re.compile(r"(\d{1,3})(?::(\d{1,2}))?(?::(\d{1,2}))?(?::(\d{1,2}))?(?:[.,]\d+Z?)?", re.ASCII)
 
@@ -233,30 +250,100 @@ def _minutes(stamp: _Undecided) -> int:
     return stamp.minutes
 
 
-def reads_both_ways(raws: Sequence[str]) -> bool:
-    """Rule 5's notes: every stamp the note can read is a three-part `a:b:00` valid hours first (and so
-    minutes first too), and it has at least one."""
+class StampForm(IntEnum):
+    """How a note writes its moments, as rules 5 and 6 ask."""
+
+    OTHER = 0  # some stamp reads one way only, or none can be read
+    ALL_ZERO = 1  # every stamp `a:b:00`, a time of day: it reads hours first or minutes first alike (rule 5)
+    THREE_PART = 2  # every stamp `a:b:c`, a time of day, some not `:00`: read hours first, unless rule 6 says
+
+
+def stamp_form(raws: Sequence[str]) -> StampForm:
+    """The form of a note's stamps (at least one readable, an unreadable one saying nothing either way)."""
     readable = [(raw, _three_part(raw)) for raw in raws]
     stamps = [stamp for raw, stamp in readable if stamp is not None or parse_timestamp(raw) is not None]
-    return bool(stamps) and all(stamp is not None and stamp.third == 0 and stamp.hours is not None for stamp in stamps)
+    if not stamps or not all(stamp is not None and stamp.hours is not None for stamp in stamps):
+        return StampForm.OTHER
+    return StampForm.ALL_ZERO if all(stamp.third == 0 for stamp in stamps) else StampForm.THREE_PART
 
 
 def minutes_first_by_video(
-    videos: np.ndarray, both_ways: np.ndarray, latest: np.ndarray, moments: np.ndarray
+    videos: np.ndarray, forms: np.ndarray, latest: np.ndarray, moments: np.ndarray, sections: VideoMoments
 ) -> np.ndarray:
-    """Rule 5, over every note of a vault at once: which of the notes that read both ways are minutes first,
-    by what their video's other notes say. Per note: `videos` a number for its video (-1 for none),
-    `both_ways` whether it reads both ways, `latest` its latest moment as read (-1 for none), `moments` how
-    many it has."""
-    telling = (videos >= 0) & ~both_ways & (moments >= EVIDENCE_STAMPS)
+    """Rules 5 and 6, over every note of a vault at once: which notes are read minutes first by what their video's
+    other notes say. Per note: `videos` a number for its video (-1 for none), `forms` its `StampForm`, `latest` its
+    latest moment as parsed (-1 for none), `moments` how many it has; `sections` where its sections start."""
+    telling = (videos >= 0) & (forms != StampForm.ALL_ZERO) & (moments >= EVIDENCE_STAMPS)
+    return _rule_5(videos, forms, latest, telling) | _rule_6(videos, forms, latest, telling, sections)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoMoments:
+    """Where each section of a vault starts as parsed (-1 for none), and its note."""
+
+    note: np.ndarray
+    moment: np.ndarray
+
+
+def _rule_5(videos: np.ndarray, forms: np.ndarray, latest: np.ndarray, telling: np.ndarray) -> np.ndarray:
     extent = np.full(int(videos.max(initial=-1)) + 1, -1, dtype=np.int64)
     np.maximum.at(extent, videos[telling], latest[telling])  # each video's latest moment its telling notes know
     known = np.full(len(videos), -1, dtype=np.int64)
     on_video = videos >= 0
     known[on_video] = extent[videos[on_video]]
-    overreaching = latest > OVERREACH * known
-    fitting = latest // 60 <= FITS_SHARE * known + FITS_SLACK_S
-    return both_ways & (known > 0) & overreaching & fitting
+    return (forms == StampForm.ALL_ZERO) & (known > 0) & _minutes_fit(latest, known)
+
+
+def _minutes_fit(latest: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Read hours first a note reaches far past `known`, and read minutes first it fits it (rules 5 and 6)."""
+    return (latest > OVERREACH * known) & (latest // 60 <= FITS_SHARE * known + FITS_SLACK_S)
+
+
+def _rule_6(
+    videos: np.ndarray, forms: np.ndarray, latest: np.ndarray, telling: np.ndarray, sections: VideoMoments
+) -> np.ndarray:
+    known = _others_extent(videos, telling, latest)
+    decided = (forms == StampForm.THREE_PART) & telling & (known > 0) & _minutes_fit(latest, known)
+    decided &= COVERS * (latest // 60) >= known
+    for note in np.flatnonzero(decided):
+        decided[note] = _agreement(note, videos, telling, sections) <= AGREE_AT_MOST
+    return decided
+
+
+def _others_extent(videos: np.ndarray, telling: np.ndarray, latest: np.ndarray) -> np.ndarray:
+    """For each note, the latest moment of the telling notes on its video other than itself (-1 for none): one of
+    them is the note itself, in rule 6."""
+    firsts: dict[int, tuple[int, int]] = {}  # video -> (latest, note) of its telling note ending last ...
+    seconds: dict[int, int] = {}  # ... and the latest of the rest
+    for note in np.flatnonzero(telling).tolist():
+        video, end = int(videos[note]), int(latest[note])
+        best, _ = firsts.get(video, (-1, -1))
+        if end > best:
+            seconds[video] = best
+            firsts[video] = (end, note)
+        else:
+            seconds[video] = max(seconds.get(video, -1), end)
+    known = np.full(len(videos), -1, dtype=np.int64)
+    for video, (end, note) in firsts.items():
+        on_video = videos == video
+        known[on_video] = end
+        known[note] = seconds.get(video, -1)
+    return known
+
+
+def _agreement(note: int, videos: np.ndarray, telling: np.ndarray, sections: VideoMoments) -> float:
+    """The share of `note`'s sections (with a moment) starting within AGREE_WINDOW_S of a section of another
+    telling note on its video, both read as parsed."""
+    others = telling & (videos == videos[note])
+    others[note] = False
+    started = sections.moment >= 0
+    own = sections.moment[started & (sections.note == note)]
+    theirs = np.sort(sections.moment[started & others[sections.note]])
+    if not len(own) or not len(theirs):
+        return 0.0
+    at = np.searchsorted(theirs, own)
+    before, after = theirs[np.maximum(at - 1, 0)], theirs[np.minimum(at, len(theirs) - 1)]
+    return float(np.mean(np.minimum(np.abs(own - before), np.abs(after - own)) <= AGREE_WINDOW_S))
 
 
 LABEL = re.compile(r"\[(\d{1,3}(?::\d{2}){1,2})\]")  # a moment's label as parsing writes it into text: [38:00]

@@ -1,5 +1,6 @@
-"""A note whose every moment reads hours first or minutes first alike (`04:06:00`) is read as the other notes on
-its video say (bot/engine/timestamps.py, rule 5): its links, the labels in its text and its twins follow."""
+"""A note whose every moment reads hours first or minutes first alike (`04:06:00`), or with a frames field
+(`04:06:17`), is read as the other notes on its video say (bot/engine/timestamps.py, rules 5 and 6): its links, the
+labels in its text and its twins follow."""
 
 from pathlib import Path
 
@@ -51,3 +52,21 @@ def test_a_note_reading_both_ways_stays_hours_first_when_another_note_reaches_it
     )
     hit = searcher.search("moon tides", limit=1)[0]
     assert sorted((h.note, h.timestamp) for h in [hit, *hit.twins]) == [("hours.md", 2460), ("plain.md", 2470)]
+
+
+def test_a_note_with_a_frames_field_links_to_minutes_when_another_note_on_its_video_ends_there(tmp_path: Path) -> None:
+    searcher = vault(tmp_path, ("frames", ["04:06:17", "09:36:00", "11:24:00"]), ("plain", ["4:06", "9:40", "11:30"]))
+    hit = searcher.search("moon tides", limit=1)[0]
+    tides = [hit, *hit.twins]
+    assert sorted((h.note, h.timestamp) for h in tides) == [("frames.md", 246), ("plain.md", 246)]
+    written = next(h for h in tides if h.note == "frames.md")
+    assert written.url == f"https://www.youtube.com/watch?v={VIDEO}&t=246s"
+    assert "[4:06]" in written.text and "4:06:17" not in written.text
+
+
+def test_a_note_with_real_seconds_stays_hours_first_beside_a_note_that_reaches_its_hours(tmp_path: Path) -> None:
+    searcher = vault(
+        tmp_path, ("seconds", ["00:41:17", "01:23:00", "02:10:00"]), ("plain", ["0:41:10", "1:30:05", "2:31:40"])
+    )
+    hit = searcher.search("moon tides", limit=1)[0]
+    assert sorted((h.note, h.timestamp) for h in [hit, *hit.twins]) == [("plain.md", 2470), ("seconds.md", 2477)]

@@ -6,14 +6,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.engine.timestamps import (
+    AGREE_WINDOW_S,
     EVIDENCE_STAMPS,
     MAX_PLAUSIBLE_SECONDS,
+    StampForm,
+    VideoMoments,
     format_timestamp,
     minutes_first_by_video,
     minutes_first_text,
     parse_timestamp,
     read_note_timestamps,
-    reads_both_ways,
+    stamp_form,
 )
 
 
@@ -212,58 +215,101 @@ def test_a_three_part_stamp_reads_hours_first_or_minutes_first_never_anything_el
         assert seconds is not None or parse_timestamp(raw) is None  # only what cannot be hours is lost
 
 
-# Rule 5: a note whose every stamp reads both ways is read as the other notes on its video say.
+# Rules 5 and 6: a note whose every stamp reads both ways, or is a three-part time of day, is read as the other notes
+# on its video say.
+
+ALL_ZERO, THREE_PART, OTHER = StampForm.ALL_ZERO, StampForm.THREE_PART, StampForm.OTHER
 
 
 @pytest.mark.parametrize(
-    ("raws", "both_ways"),
+    ("raws", "form"),
     [
-        (["04:06:00", "09:36:00", "11:24:00"], True),
-        (["00:05:00", "N/A", "01:23:00"], True),  # an unreadable stamp says nothing either way
-        (["04:06:00", "00:05:30"], False),  # real seconds: hours first
-        (["04:06:00", "14:07:00"], False),  # past any video hours first: minutes first by rule 1
-        (["04:06:00", "9:36"], False),  # minutes and seconds, written so
-        ([], False),
-        (["N/A"], False),
+        (["04:06:00", "09:36:00", "11:24:00"], ALL_ZERO),
+        (["00:05:00", "N/A", "01:23:00"], ALL_ZERO),  # an unreadable stamp says nothing either way
+        (["04:06:00", "00:05:30"], THREE_PART),  # real seconds (or a frames field) in one
+        (["00:15:17", "00:55:00", "02:33:00"], THREE_PART),
+        (["04:06:00", "14:07:00"], OTHER),  # past any video hours first: minutes first by rule 1
+        (["04:06:00", "9:36"], OTHER),  # minutes and seconds, written so
+        (["00:04:37:60"], OTHER),
+        ([], OTHER),
+        (["N/A"], OTHER),
     ],
 )
-def test_a_note_reads_both_ways_only_when_every_readable_stamp_is_a_time_of_day_ending_in_00(
-    raws: list[str], both_ways: bool
+def test_a_note_s_stamps_are_all_zero_or_three_part_only_when_every_readable_one_is_a_time_of_day(
+    raws: list[str], form: StampForm
 ) -> None:
-    assert reads_both_ways(raws) is both_ways
+    assert stamp_form(raws) is form
 
 
-def decided(*notes: tuple[int, bool, int, int]) -> list[bool]:
-    """`minutes_first_by_video` of notes given as (video, reads both ways, latest moment, moments)."""
-    videos, both_ways, latest, moments = (np.array(column) for column in zip(*notes, strict=True))
-    return minutes_first_by_video(videos, both_ways.astype(bool), latest, moments).tolist()
+Notes = tuple[int, StampForm, int, int]  # (video, form, latest moment, moments) of a note
+
+
+def decided(*notes: Notes, starts: tuple[list[int], ...] = ()) -> list[bool]:
+    """`minutes_first_by_video` of `notes`, the sections of each (in order) starting at its `starts` (none given:
+    a section at each note's latest moment)."""
+    videos, forms, latest, moments = (np.array(column) for column in zip(*notes, strict=True))
+    starts = starts or tuple([end] for end in latest.tolist())
+    section_note = np.array([note for note, moments_of in enumerate(starts) for _ in moments_of], dtype=np.int32)
+    section_moment = np.array([moment for moments_of in starts for moment in moments_of], dtype=np.int32)
+    return minutes_first_by_video(videos, forms, latest, moments, VideoMoments(section_note, section_moment)).tolist()
+
+
+ELEVEN_HOURS, ELEVEN_MINUTES = 11 * 3600 + 24 * 60, 11 * 60 + 30
 
 
 def test_a_note_reading_both_ways_is_minutes_first_when_its_video_s_other_notes_end_near_its_minutes() -> None:
-    eleven_hours, eleven_minutes = 11 * 3600 + 24 * 60, 11 * 60 + 30
-    assert decided((0, True, eleven_hours, 9), (0, False, eleven_minutes, 5)) == [True, False]
+    assert decided((0, ALL_ZERO, ELEVEN_HOURS, 9), (0, OTHER, ELEVEN_MINUTES, 5)) == [True, False]
 
 
 def test_a_note_reading_both_ways_stays_hours_first_when_its_video_s_other_notes_reach_its_hours() -> None:
     two_hours, long_talk = 2 * 3600 + 10 * 60, 2 * 3600 + 35 * 60 + 12
-    assert decided((0, True, two_hours, 9), (0, False, long_talk, 5)) == [False, False]
+    assert decided((0, ALL_ZERO, two_hours, 9), (0, OTHER, long_talk, 5)) == [False, False]
 
 
 @pytest.mark.parametrize(
     "other",
     [
-        (1, False, 11 * 60 + 30, 5),  # another video's
-        (0, False, 11 * 60 + 30, EVIDENCE_STAMPS - 1),  # too few moments to say how long the video is
-        (0, True, 11 * 60 + 30, 5),  # a note that reads both ways itself
-        (0, False, 3 * 60, 5),  # ending well before even its minutes reading
+        (1, OTHER, ELEVEN_MINUTES, 5),  # another video's
+        (0, OTHER, ELEVEN_MINUTES, EVIDENCE_STAMPS - 1),  # too few moments to say how long the video is
+        (0, ALL_ZERO, ELEVEN_MINUTES, 5),  # a note that reads both ways itself
+        (0, OTHER, 3 * 60, 5),  # ending well before even its minutes reading
     ],
 )
-def test_without_a_telling_note_on_its_video_a_note_stays_hours_first(other: tuple[int, bool, int, int]) -> None:
-    assert decided((0, True, 11 * 3600 + 24 * 60, 9), other)[0] is False
+@pytest.mark.parametrize("form", [ALL_ZERO, THREE_PART])
+def test_without_a_telling_note_on_its_video_a_note_stays_hours_first(other: Notes, form: StampForm) -> None:
+    assert decided((0, form, ELEVEN_HOURS, 9), other)[0] is False
 
 
 def test_a_note_without_a_video_stays_as_parsed() -> None:
-    assert decided((-1, True, 11 * 3600, 9), (-1, False, 11 * 60, 5)) == [False, False]
+    assert decided((-1, ALL_ZERO, 11 * 3600, 9), (-1, OTHER, 11 * 60, 5)) == [False, False]
+
+
+def test_a_three_part_note_is_minutes_first_when_its_hours_overreach_its_video_and_its_minutes_fit() -> None:
+    """`00:15:17`, `00:55:00`, `02:33:00` … `09:40:00` beside twins writing `00:00:15` … `00:09:40`."""
+    hours = [917, 3300, 9180, 34800]
+    twins = [15, 55, 153, 580]
+    notes = ((0, THREE_PART, 34800, 4), (0, THREE_PART, 580, 4), (0, OTHER, 575, 4))
+    assert decided(*notes, starts=(hours, twins, [s + 3 for s in twins])) == [True, False, False]
+
+
+def test_a_three_part_note_whose_minutes_would_end_long_before_its_video_s_other_notes_stays_hours_first() -> None:
+    """A three-hour podcast's `02:51:00` … `02:54:52`, beside notes that stop at 80 minutes: read minutes first it
+    would end at 2:54, before a third of what they cover."""
+    assert decided((0, THREE_PART, 10492, 6), (0, OTHER, 4791, 20))[0] is False
+
+
+def test_a_three_part_note_its_twins_bear_out_hours_first_keeps_its_reading_despite_slips_past_the_end() -> None:
+    """`00:00:17` … `00:00:49` as its twins write them, then `01:08:00`-like slips for 1:08: hours first it mostly
+    starts where they do, so its slips do not turn the whole note."""
+    own = [17, 22, 35, 49, 4080]
+    twins = [17 + AGREE_WINDOW_S, 22, 35, 49, 68, 90]
+    assert decided((0, THREE_PART, 4080, 5), (0, OTHER, 90, 6), starts=(own, twins))[0] is False
+
+
+def test_a_three_part_note_longest_on_its_video_is_judged_against_the_others_not_itself() -> None:
+    """Rule 6's note is a telling note too: the extent it is held to is its twins', without its own latest."""
+    notes = ((0, THREE_PART, 34800, 4), (0, OTHER, 575, 4), (0, THREE_PART, 560, 4))
+    assert decided(*notes, starts=([917, 3300, 9180, 34800], [20, 60, 160, 575], [9, 45, 140, 560]))[0] is True
 
 
 @given(st.integers(min_value=0, max_value=MAX_PLAUSIBLE_SECONDS // 60))
