@@ -286,6 +286,7 @@ class VideoMoments:
 
 
 def _rule_5(videos: np.ndarray, forms: np.ndarray, latest: np.ndarray, telling: np.ndarray) -> np.ndarray:
+    """Rule 5: the notes reading both ways that their video's telling notes say are minutes first."""
     extent = np.full(int(videos.max(initial=-1)) + 1, -1, dtype=np.int64)
     np.maximum.at(extent, videos[telling], latest[telling])  # each video's latest moment its telling notes know
     known = np.full(len(videos), -1, dtype=np.int64)
@@ -302,6 +303,7 @@ def _minutes_fit(latest: np.ndarray, known: np.ndarray) -> np.ndarray:
 def _rule_6(
     videos: np.ndarray, forms: np.ndarray, latest: np.ndarray, telling: np.ndarray, sections: VideoMoments
 ) -> np.ndarray:
+    """Rule 6: the three-part notes that their video's other telling notes say are minutes first."""
     known = _others_extent(videos, telling, latest)
     decided = (forms == StampForm.THREE_PART) & telling & (known > 0) & _minutes_fit(latest, known)
     decided &= COVERS * (latest // 60) >= known
@@ -311,23 +313,21 @@ def _rule_6(
 
 
 def _others_extent(videos: np.ndarray, telling: np.ndarray, latest: np.ndarray) -> np.ndarray:
-    """For each note, the latest moment of the telling notes on its video other than itself (-1 for none): one of
-    them is the note itself, in rule 6."""
-    firsts: dict[int, tuple[int, int]] = {}  # video -> (latest, note) of its telling note ending last ...
-    seconds: dict[int, int] = {}  # ... and the latest of the rest
-    for note in np.flatnonzero(telling).tolist():
-        video, end = int(videos[note]), int(latest[note])
-        best, _ = firsts.get(video, (-1, -1))
-        if end > best:
-            seconds[video] = best
-            firsts[video] = (end, note)
+    """For each note, the latest moment of the telling notes on its video other than itself (-1 for none): in
+    rule 6 the note is one of them."""
+    count = int(videos.max(initial=-1)) + 1
+    last, last_note, runner_up = (np.full(count, -1, dtype=np.int64) for _ in range(3))
+    for note in np.flatnonzero(telling).tolist():  # each video's telling note ending last, and the latest of the rest
+        video, end = videos[note], latest[note]
+        if end > last[video]:
+            runner_up[video], last[video], last_note[video] = last[video], end, note
         else:
-            seconds[video] = max(seconds.get(video, -1), end)
+            runner_up[video] = max(runner_up[video], end)
     known = np.full(len(videos), -1, dtype=np.int64)
-    for video, (end, note) in firsts.items():
-        on_video = videos == video
-        known[on_video] = end
-        known[note] = seconds.get(video, -1)
+    on_video = videos >= 0
+    known[on_video] = last[videos[on_video]]
+    has_last = last_note >= 0
+    known[last_note[has_last]] = runner_up[has_last]
     return known
 
 
