@@ -4,6 +4,8 @@ labels in its text and its twins follow."""
 
 from pathlib import Path
 
+import pytest
+
 from bot.engine.search import Searcher
 from tests.engine.vaults import searcher_of, write
 
@@ -30,14 +32,23 @@ def vault(root: Path, *notes: tuple[str, list[str]]) -> Searcher:
 MINUTES_AS_HOURS = ["04:06:00", "09:36:00", "11:24:00"]  # an 11-minute talk, every stamp ending in :00
 
 
-def test_a_note_reading_both_ways_links_to_minutes_when_another_note_on_its_video_ends_there(tmp_path: Path) -> None:
-    searcher = vault(tmp_path, ("hours", MINUTES_AS_HOURS), ("plain", ["4:06", "9:40", "11:30"]))
+@pytest.mark.parametrize(
+    ("stamps", "written"),
+    [
+        pytest.param(MINUTES_AS_HOURS, "4:06:00", id="every-stamp-ending-in-00"),
+        pytest.param(["04:06:17", "09:36:00", "11:24:00"], "4:06:17", id="with-a-frames-field"),
+    ],
+)
+def test_a_note_of_three_part_stamps_links_to_minutes_when_another_note_on_its_video_ends_there(
+    tmp_path: Path, stamps: list[str], written: str
+) -> None:
+    searcher = vault(tmp_path, ("hours", stamps), ("plain", ["4:06", "9:40", "11:30"]))
     hit = searcher.search("moon tides", limit=1)[0]
     tides = [hit, *hit.twins]
     assert sorted((h.note, h.timestamp) for h in tides) == [("hours.md", 246), ("plain.md", 246)]
-    written = next(h for h in tides if h.note == "hours.md")
-    assert written.url == f"https://www.youtube.com/watch?v={VIDEO}&t=246s"
-    assert "[4:06]" in written.text and "4:06:00" not in written.text
+    shown = next(h for h in tides if h.note == "hours.md")
+    assert shown.url == f"https://www.youtube.com/watch?v={VIDEO}&t=246s"
+    assert "[4:06]" in shown.text and written not in shown.text
 
 
 def test_alone_on_its_video_a_note_reading_both_ways_is_read_hours_first_as_written(tmp_path: Path) -> None:
@@ -46,27 +57,16 @@ def test_alone_on_its_video_a_note_reading_both_ways_is_read_hours_first_as_writ
     assert "[4:06:00]" in hit.text
 
 
-def test_a_note_reading_both_ways_stays_hours_first_when_another_note_reaches_its_hours(tmp_path: Path) -> None:
-    searcher = vault(
-        tmp_path, ("hours", ["00:41:00", "01:23:00", "02:10:00"]), ("plain", ["0:41:10", "1:30:05", "2:31:40"])
-    )
+@pytest.mark.parametrize(
+    ("stamps", "first"),
+    [
+        pytest.param(["00:41:00", "01:23:00", "02:10:00"], 2460, id="every-stamp-ending-in-00"),
+        pytest.param(["00:41:17", "01:23:00", "02:10:00"], 2477, id="with-real-seconds"),
+    ],
+)
+def test_a_note_of_three_part_stamps_stays_hours_first_when_another_note_reaches_its_hours(
+    tmp_path: Path, stamps: list[str], first: int
+) -> None:
+    searcher = vault(tmp_path, ("hours", stamps), ("plain", ["0:41:10", "1:30:05", "2:31:40"]))
     hit = searcher.search("moon tides", limit=1)[0]
-    assert sorted((h.note, h.timestamp) for h in [hit, *hit.twins]) == [("hours.md", 2460), ("plain.md", 2470)]
-
-
-def test_a_note_with_a_frames_field_links_to_minutes_when_another_note_on_its_video_ends_there(tmp_path: Path) -> None:
-    searcher = vault(tmp_path, ("frames", ["04:06:17", "09:36:00", "11:24:00"]), ("plain", ["4:06", "9:40", "11:30"]))
-    hit = searcher.search("moon tides", limit=1)[0]
-    tides = [hit, *hit.twins]
-    assert sorted((h.note, h.timestamp) for h in tides) == [("frames.md", 246), ("plain.md", 246)]
-    written = next(h for h in tides if h.note == "frames.md")
-    assert written.url == f"https://www.youtube.com/watch?v={VIDEO}&t=246s"
-    assert "[4:06]" in written.text and "4:06:17" not in written.text
-
-
-def test_a_note_with_real_seconds_stays_hours_first_beside_a_note_that_reaches_its_hours(tmp_path: Path) -> None:
-    searcher = vault(
-        tmp_path, ("seconds", ["00:41:17", "01:23:00", "02:10:00"]), ("plain", ["0:41:10", "1:30:05", "2:31:40"])
-    )
-    hit = searcher.search("moon tides", limit=1)[0]
-    assert sorted((h.note, h.timestamp) for h in [hit, *hit.twins]) == [("plain.md", 2470), ("seconds.md", 2477)]
+    assert sorted((h.note, h.timestamp) for h in [hit, *hit.twins]) == [("hours.md", first), ("plain.md", 2470)]
