@@ -1,4 +1,4 @@
-"""Questions read out of Slack's text: mentions dropped, links reduced to labels, length limited."""
+"""Questions read out of Slack's text: mentions and emoji dropped, links reduced to labels, length limited."""
 
 from __future__ import annotations
 
@@ -7,6 +7,12 @@ from bot.slack.payloads import MAX_QUERY_CHARS, limit_query, query_from_slack_te
 
 def test_mentions_and_special_mentions_are_dropped():
     assert query_from_slack_text("<@UBOT0001> what is <!here> occlusion <@U123|bob>?") == "what is occlusion ?"
+
+
+def test_emoji_are_dropped_and_times_are_kept():
+    text = ":wave: how do robots see past <https://x.example|occlusion :eyes:>? :thinking_face: :+1::skin-tone-2:"
+    text += " at 12:30:45"
+    assert query_from_slack_text(text) == "how do robots see past occlusion ? at 12:30:45"
 
 
 def test_links_and_channels_become_their_labels_and_entities_are_decoded():
