@@ -18,6 +18,10 @@ MAX_QUERY_CHARS = 300  # longer input is cut at a word: no real question needs m
 _SLACK_MENTION = re.compile(r"<[@!][^>]*>")
 _SLACK_LABELLED = re.compile(r"<[^>|]*\|([^>]*)>")
 _SLACK_BARE = re.compile(r"<([^>|]*)>")
+# A link pasted whole (Slack writes it `<https://…>`, with no label): its address is no words of the question
+# ("https www youtube com watch" would be searched for). A link written without its scheme keeps what was typed,
+# which Slack gives as its label.
+_SLACK_ADDRESS = re.compile(r"<[a-z][a-z0-9+.-]*://[^>|]*>", re.IGNORECASE)
 # An emoji as Slack writes it in a message: `:thinking_face:`, `:+1:`, `:wave::skin-tone-2:`. Its name is no word of the
 # question ("thinking face" would be searched for); digits between colons, as in `12:30:45`, are no emoji.
 _SLACK_EMOJI = re.compile(r":[a-z0-9_+'-]*[a-z+][a-z0-9_+'-]*:")
@@ -34,11 +38,12 @@ def limit_query(text: str) -> str:
 
 
 def query_from_slack_text(text: str) -> str:
-    """The query in a message or slash command as Slack encodes it: mentions and emoji dropped, links reduced to
-    their labels, entities decoded, so "R&amp;D" is read as typed (the answer escapes whatever it quotes
-    again)."""
+    """The query in a message or slash command as Slack encodes it: mentions, emoji and pasted addresses dropped,
+    links reduced to their labels, entities decoded, so "R&amp;D" is read as typed (the answer escapes whatever it
+    quotes again)."""
     text = _SLACK_MENTION.sub(" ", text)
     text = _SLACK_LABELLED.sub(r"\1", text)
+    text = _SLACK_ADDRESS.sub(" ", text)
     text = _SLACK_BARE.sub(r"\1", text)
     text = _SLACK_EMOJI.sub(" ", text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -16,8 +16,13 @@ def test_emoji_are_dropped_and_times_are_kept():
 
 
 def test_links_and_channels_become_their_labels_and_entities_are_decoded():
-    text = "see <https://example.com|this page> and <#C123|general> or <https://x.example> &lt;b&gt; &amp;"
-    assert query_from_slack_text(text) == "see this page and general or https://x.example <b> &"
+    text = "see <https://example.com|this page> and <#C123|general> or <http://x.example|x.example> &lt;b&gt; &amp;"
+    assert query_from_slack_text(text) == "see this page and general or x.example <b> &"
+
+
+def test_a_link_pasted_whole_is_no_words_of_the_question():
+    text = "what does <https://www.youtube.com/watch?v=s3MuSOl1Rog&amp;t=2280s> say about occlusion"
+    assert query_from_slack_text(text) == "what does say about occlusion"
 
 
 def test_a_long_query_is_cut_at_a_word():
