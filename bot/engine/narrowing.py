@@ -1,9 +1,11 @@
-"""A query that narrows itself: `in:lexfridman computer vision`, `tag:ml transformers`.
+"""A query that narrows itself: `in:lexfridman computer vision`, `tag:ml transformers`, `video:s3MuSOl1Rog occlusion`.
 
-Pure. `in:FOLDER` and `tag:TAG` words (any case, anywhere in the query) are taken out of the query and
-name the notes to search: under any of the folders named AND carrying any of the tags named, and always
-within the channel's own scope, never outside it. Folders and tags the vault does not have are named
-back with the closest ones it has (rapidfuzz), rather than silently finding nothing.
+Pure. `in:FOLDER`, `tag:TAG` and `video:ID` (or `video:ID@SECONDS`) words (any case for the operator, anywhere in
+the query) are taken out of the query and name the notes to search: under any of the folders named AND carrying any
+of the tags named AND on any of the videos named, and always within the channel's own scope, never outside it.
+Folders and tags the vault does not have are named back with the closest ones it has (rapidfuzz), rather than
+silently finding nothing, and a video it has no note on is named back too. A YouTube link pasted into a question in
+Slack is read as its `video:` word (bot.slack.payloads).
 """
 
 from __future__ import annotations
@@ -15,30 +17,44 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.engine.scope import NoteSets, Scope
+from bot.engine.youtube import VideoLink
 
-_OPERATOR = re.compile(r"(?<!\S)(in|tag):(\S*)", re.IGNORECASE)
+_OPERATOR = re.compile(r"(?<!\S)(in|tag|video):(\S*)", re.IGNORECASE)
+_VIDEO = re.compile(r"([^@\s]+)(?:@(\d{1,7}))?")  # `video:ID`, or `video:ID@SECONDS` for a moment of it
 CLOSE_MATCHES = 3
 CLOSE_ENOUGH = 60  # rapidfuzz WRatio: below it a name is no help
 
 
 @dataclass(frozen=True, slots=True)
 class Narrowing:
-    query: str  # the query without its `in:` and `tag:` words
+    query: str  # the query without its `in:`, `tag:` and `video:` words
     folders: Scope  # the folders named (`in:`), as a scope
     tags: Scope  # the tags named (`tag:`), as a scope
+    videos: Scope  # the videos named (`video:`), as a scope
+    links: tuple[VideoLink, ...] = ()  # the same, each with its moment where one is named (`video:ID@SECONDS`)
 
     @property
     def narrows(self) -> bool:
-        return bool(self.folders.folders or self.tags.tags)
+        return bool(self.folders.folders or self.tags.tags or self.videos.videos)
 
 
 def read_narrowing(query: str) -> Narrowing:
-    """The query's `in:` and `tag:` words, and the rest of it (an operator without a value is dropped)."""
-    folders, tags = [], []
+    """The query's `in:`, `tag:` and `video:` words, and the rest of it (an operator without a value is dropped)."""
+    named: dict[str, list[str]] = {"in": [], "tag": [], "video": []}
     for kind, value in _OPERATOR.findall(query):
-        (folders if kind.lower() == "in" else tags).append(value)
+        named[kind.lower()].append(value)
     rest = " ".join(_OPERATOR.sub(" ", query).split())
-    return Narrowing(rest, Scope(folders=tuple(f for f in folders if f.strip("/"))), Scope(tags=tuple(tags)))
+    folders = Scope(folders=tuple(folder for folder in named["in"] if folder.strip("/")))
+    links = tuple(_video_link(value) for value in named["video"] if value)
+    videos = Scope(videos=tuple(link.video_id for link in links))
+    return Narrowing(rest, folders, Scope(tags=tuple(named["tag"])), videos, links)
+
+
+def _video_link(value: str) -> VideoLink:
+    match = _VIDEO.fullmatch(value)
+    if match is None:  # an `@` and more than a moment: all of it names the video (none has such an id)
+        return VideoLink(value, None)
+    return VideoLink(match.group(1), int(match.group(2)) if match.group(2) else None)
 
 
 def close_matches(name: str, known: list[str]) -> list[str]:
@@ -48,11 +64,14 @@ def close_matches(name: str, known: list[str]) -> list[str]:
 
 
 def unknown_names(note_sets: NoteSets, narrowing: Narrowing) -> list[tuple[str, str, list[str]]]:
-    """(kind, name, close matches) of each folder and tag the narrowing names that no note has."""
-    unknown = note_sets.unknown(Scope(folders=narrowing.folders.folders, tags=narrowing.tags.tags))
-    return [("folder", name, close_matches(name, note_sets.folders())) for name in unknown.folders] + [
-        ("tag", name, close_matches(name, note_sets.tags())) for name in unknown.tags
-    ]
+    """(kind, name, close matches) of each folder, tag and video the narrowing names that no note has."""
+    named = Scope(folders=narrowing.folders.folders, tags=narrowing.tags.tags, videos=narrowing.videos.videos)
+    unknown = note_sets.unknown(named)
+    return (
+        [("folder", name, close_matches(name, note_sets.folders())) for name in unknown.folders]
+        + [("tag", name, close_matches(name, note_sets.tags())) for name in unknown.tags]
+        + [("video", name, []) for name in unknown.videos]
+    )
 
 
 def notes_within(note_sets: NoteSets, channel: Scope | None, narrowing: Narrowing) -> Scope | np.ndarray | None:
@@ -80,4 +99,5 @@ def _parts(channel: Scope | None, narrowing: Narrowing) -> list[tuple[Scope, boo
         (channel or Scope(), channel is not None),
         (narrowing.folders, bool(narrowing.folders.folders)),
         (narrowing.tags, bool(narrowing.tags.tags)),
+        (narrowing.videos, bool(narrowing.videos.videos)),
     ]

@@ -1,7 +1,8 @@
 """Scopes: the part of a vault a search draws from, as a set of notes.
 
 A `Scope` names notes by folder (every note under `lexfridman/`), by front-matter tag (`ml`, which also
-takes the nested `ml/nlp`, as Obsidian's tag search does) or by path; a note in any of them is in the scope.
+takes the nested `ml/nlp`, as Obsidian's tag search does), by path or by the video they are on; a note in any of
+them is in the scope.
 `NoteSets` resolves scopes against one index into boolean masks over its notes, which is what
 `Searcher.search_terms(..., within=...)` filters its first stage with. Pure: the index is data.
 """
@@ -19,8 +20,8 @@ from bot.engine.index import SearchIndex
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Notes under any of `folders` (relative to the vault, with or without a trailing `/`; "" is the whole
-    vault), carrying any of `tags` (without `#`, any case), or at any of `notes` (paths in the vault).
-    An empty scope holds no note.
+    vault), carrying any of `tags` (without `#`, any case), at any of `notes` (paths in the vault), or on any
+    of `videos` (YouTube video ids, as notes' `videoId`). An empty scope holds no note.
 
     Each is kept sorted, once, one way written (`lexfridman/` as `lexfridman`, `#ML` as `ml`), so that
     scopes naming the same notes the same way are equal values (and share one cached mask)."""
@@ -28,12 +29,14 @@ class Scope:
     folders: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    videos: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         written = {
             "folders": {folder.strip().strip("/") for folder in self.folders},
             "tags": {tag.strip().lstrip("#").casefold() for tag in self.tags} - {""},
             "notes": set(self.notes),
+            "videos": {video.strip() for video in self.videos} - {""},
         }
         for name, values in written.items():
             object.__setattr__(self, name, tuple(sorted(values)))
@@ -66,6 +69,10 @@ class NoteSets:
         for note, tags in enumerate(index.note_tags):
             for tag in tags:
                 self._by_tag.setdefault(tag, []).append(note)
+        self._by_video: dict[str, list[int]] = {}
+        for note, video in enumerate(index.note_videos):
+            if video:
+                self._by_video.setdefault(video, []).append(note)
 
     def tags(self) -> list[str]:
         """Every tag some note carries, sorted."""
@@ -89,14 +96,17 @@ class NoteSets:
                 if held == tag or held.startswith(tag + "/"):
                     within[notes] = True
         within[[self._note_ids[path] for path in scope.notes if path in self._note_ids]] = True
+        for video in scope.videos:
+            within[self._by_video.get(video, [])] = True
         return within
 
     def unknown(self, scope: Scope) -> Scope:
-        """The folders, tags and paths of `scope` that hold no note of the vault (to tell the user)."""
+        """The folders, tags, paths and videos of `scope` that hold no note of the vault (to tell the user)."""
         return Scope(
             tuple(folder for folder in scope.folders if not len(self._in_folder(folder))),
             tuple(tag for tag in scope.tags if not self.mask(Scope(tags=(tag,))).any()),
             tuple(path for path in scope.notes if path not in self._note_ids),
+            tuple(video for video in scope.videos if video not in self._by_video),
         )
 
     def _in_folder(self, folder: str) -> np.ndarray:

@@ -14,11 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from bot.engine.follow_up import ThreadContext, search_follow_up
 from bot.engine.narrowing import holds_notes, notes_within, read_narrowing, unknown_names
 from bot.engine.scope import Scope
-from bot.engine.search import Hit, Searcher
+from bot.engine.search import Hit, Searcher, section_hit
 from bot.engine.site import NoteSite
+from bot.engine.youtube import VideoLink
 from bot.slack.messages import (
     Message,
     answer_message,
@@ -124,9 +127,19 @@ def scoped_search(
     within = notes_within(searcher.note_sets, scope, narrowing)
     if within is not None and not holds_notes(searcher.note_sets, within):
         return Search(query, [], problem=_outside(scope))
+    if not narrowing.query and narrowing.links:
+        return Search(query, _linked_sections(searcher, narrowing.links, within))
     found = search_follow_up(searcher, narrowing.query, context, limit, within=within)
     suggestions = [] if found.hits else searcher.suggest(narrowing.query or query, within=within)
     return Search(query, found.hits, found.reading.corrections, suggestions=suggestions, in_context=found.in_context)
+
+
+def _linked_sections(searcher: Searcher, links: tuple[VideoLink, ...], within: Scope | np.ndarray | None) -> list[Hit]:
+    """A question of nothing but links to videos: the section each link points at, as its preview shows it
+    (bot.engine.links: the one covering its moment, or where the video's notes start)."""
+    mask = searcher.note_sets.mask(within) if isinstance(within, Scope) else within
+    targets = (searcher.links.moment(link, mask) for link in links)
+    return [section_hit(searcher.index, target.section) for target in targets if target is not None]
 
 
 def _nothing_found(search: Search, scope: Scope | None) -> Message:

@@ -11,17 +11,19 @@ import re
 from typing import Any
 
 from bot.engine.follow_up import ThreadContext
+from bot.engine.youtube import read_youtube_link
 from bot.slack.messages import read_result_thread, read_result_value
 
 MAX_QUERY_CHARS = 300  # longer input is cut at a word: no real question needs more, and search time grows
 
 _SLACK_MENTION = re.compile(r"<[@!][^>]*>")
-_SLACK_LABELLED = re.compile(r"<[^>|]*\|([^>]*)>")
-_SLACK_BARE = re.compile(r"<([^>|]*)>")
-# A link pasted whole (Slack writes it `<https://…>`, with no label): its address is no words of the question
-# ("https www youtube com watch" would be searched for). A link written without its scheme keeps what was typed,
-# which Slack gives as its label.
-_SLACK_ADDRESS = re.compile(r"<[a-z][a-z0-9+.-]*://[^>|]*>", re.IGNORECASE)
+# A link as Slack writes it in a message: `<https://…|label>`, or `<https://…>` for one pasted whole (a link written
+# without its scheme comes with what was typed as its label). A link to a YouTube video stands in the question as
+# its `video:` word (`video:ID@SECONDS` for a moment of it), which narrows the search to the notes on that video
+# (bot.engine.narrowing); another counts as
+# its label; the address of one pasted whole is no words of the question ("https www example com" would be
+# searched for).
+_SLACK_LINK = re.compile(r"<([^>|]*)(?:\|([^>]*))?>")
 # An emoji as Slack writes it in a message: `:thinking_face:`, `:+1:`, `:wave::skin-tone-2:`. Its name is no word of the
 # question ("thinking face" would be searched for); digits between colons, as in `12:30:45`, are no emoji.
 _SLACK_EMOJI = re.compile(r":[a-z0-9_+'-]*[a-z+][a-z0-9_+'-]*:")
@@ -39,15 +41,23 @@ def limit_query(text: str) -> str:
 
 def query_from_slack_text(text: str) -> str:
     """The query in a message or slash command as Slack encodes it: mentions, emoji and pasted addresses dropped,
-    links reduced to their labels, entities decoded, so "R&amp;D" is read as typed (the answer escapes whatever it
-    quotes again)."""
+    links reduced to their labels (a YouTube video's to its `video:` word), entities decoded, so "R&amp;D" is read as
+    typed (the answer escapes whatever it quotes again)."""
     text = _SLACK_MENTION.sub(" ", text)
-    text = _SLACK_LABELLED.sub(r"\1", text)
-    text = _SLACK_ADDRESS.sub(" ", text)
-    text = _SLACK_BARE.sub(r"\1", text)
+    text = _SLACK_LINK.sub(_link_words, text)
     text = _SLACK_EMOJI.sub(" ", text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return " ".join(text.split())
+
+
+def _link_words(link: re.Match[str]) -> str:
+    address, label = link.group(1), link.group(2)
+    video = read_youtube_link(address.replace("&amp;", "&"))
+    if video is not None:
+        return f" video:{video.video_id}{'' if video.seconds is None else f'@{video.seconds}'} "
+    if label is not None:
+        return label
+    return " " if "://" in address else address
 
 
 def from_a_bot(event: dict[str, Any]) -> bool:

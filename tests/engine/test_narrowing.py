@@ -1,5 +1,5 @@
-"""A query that narrows itself: `in:` folders and `tag:` tags taken out of the query, searched within the channel's
-scope (never outside it), and unknown ones named back with the closest the vault has."""
+"""A query that narrows itself: `in:` folders, `tag:` tags and `video:` videos taken out of the query, searched within
+the channel's scope (never outside it), and unknown ones named back (with the closest the vault has)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from bot.engine.narrowing import holds_notes, notes_within, read_narrowing, unknown_names
 from bot.engine.scope import Scope
 from bot.engine.search import Searcher
+from bot.engine.youtube import VideoLink
 from tests.engine.vaults import searcher_of, write_moment
 
 
@@ -62,9 +63,13 @@ def test_in_and_tag_words_leave_the_query_and_name_folders_and_tags() -> None:
         ("computer", Scope(folders=("lexfridman",)), {"lexfridman/vision.md", "lexfridman/chess.md"}),
         ("tag:ml computer", Scope(folders=("lexfridman",)), {"lexfridman/vision.md"}),
         ("in:allin computer", Scope(folders=("lexfridman",)), set()),  # never outside the channel's scope
+        ("video:lexchess001 computer", None, {"lexfridman/chess.md"}),
+        ("video:lexchess001 video:allinmarket computer", None, {"lexfridman/chess.md", "allin/markets.md"}),
+        ("tag:ml video:lexchess001 computer", None, set()),  # a tag and a video: both
+        ("video:allinmarket computer", Scope(folders=("lexfridman",)), set()),
     ],
 )
-def test_a_narrowed_query_searches_its_folders_and_tags_within_the_channel_s_scope(
+def test_a_narrowed_query_searches_its_folders_tags_and_videos_within_the_channel_s_scope(
     searcher: Searcher, query: str, channel: Scope | None, notes: set[str]
 ) -> None:
     assert found(searcher, query, channel) == notes
@@ -88,3 +93,16 @@ def test_one_scope_is_searched_as_it_is_and_several_as_the_notes_in_all(searcher
 def test_folders_and_tags_the_vault_lacks_are_named_with_close_ones(searcher: Searcher) -> None:
     unknown = unknown_names(searcher.note_sets, read_narrowing("in:lexfridmn tag:mll tag:ml chess"))
     assert unknown == [("folder", "lexfridmn", ["lexfridman"]), ("tag", "mll", ["ml"])]
+
+
+def test_a_video_word_keeps_the_video_id_as_written_with_its_moment_if_named() -> None:
+    narrowing = read_narrowing("Video:s3MuSOl1Rog occlusion video:aBcDeFgHiJk@2280")
+    assert (narrowing.query, narrowing.videos) == ("occlusion", Scope(videos=("s3MuSOl1Rog", "aBcDeFgHiJk")))
+    assert narrowing.links == (VideoLink("s3MuSOl1Rog", None), VideoLink("aBcDeFgHiJk", 2280))
+    assert narrowing.narrows
+
+
+def test_a_video_the_vault_has_no_note_on_is_named_back(searcher: Searcher) -> None:
+    assert unknown_names(searcher.note_sets, read_narrowing("video:lexchess001 video:nOtInVaUlT1 chess")) == [
+        ("video", "nOtInVaUlT1", [])
+    ]

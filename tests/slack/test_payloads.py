@@ -21,8 +21,12 @@ def test_links_and_channels_become_their_labels_and_entities_are_decoded():
 
 
 def test_a_link_pasted_whole_is_no_words_of_the_question():
-    text = "what does <https://www.youtube.com/watch?v=s3MuSOl1Rog&amp;t=2280s> say about occlusion"
-    assert query_from_slack_text(text) == "what does say about occlusion"
+    assert query_from_slack_text("what does <https://example.com/a/b?c=d> say") == "what does say"
+
+
+def test_a_link_to_a_youtube_video_is_read_as_its_video_word():
+    text = "what does <https://www.youtube.com/watch?v=s3MuSOl1Rog&amp;t=2280s> say about <https://youtu.be/aBcDeFgHiJk|it>"
+    assert query_from_slack_text(text) == "what does video:s3MuSOl1Rog@2280 say about video:aBcDeFgHiJk"
 
 
 def test_a_long_query_is_cut_at_a_word():

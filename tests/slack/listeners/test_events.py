@@ -52,6 +52,29 @@ def test_a_mention_is_answered_in_its_thread_without_the_mention_in_the_query(
     assert (post.body["unfurl_links"], post.body["unfurl_media"]) == (False, False)
 
 
+def test_a_mention_of_a_link_to_a_moment_of_a_video_is_answered_with_the_section_covering_it(
+    slack: BoltDispatcher, fake_slack: FakeSlack
+) -> None:
+    mention(slack, "<https://www.youtube.com/watch?v=s3MuSOl1Rog&amp;t=2280s>")
+
+    [post] = fake_slack.calls_to("chat.postMessage")
+    assert "Language Translation and Text Generation" in post.texts
+    assert "https://www.youtube.com/watch?v=s3MuSOl1Rog&t=2280s" in str(post.body["blocks"])
+
+
+def test_a_mention_with_a_link_to_a_video_searches_only_the_notes_on_that_video(
+    slack: BoltDispatcher, fake_slack: FakeSlack
+) -> None:
+    mention(slack, "machines")  # the deep-learning note has them
+    mention(slack, "what does <https://youtu.be/aBcDeFgHiJk> say about machines?")  # the zeppelin note has not
+    mention(slack, "<https://youtu.be/nOtInVaUlT1> machines")
+
+    found, narrowed, unknown = fake_slack.calls_to("chat.postMessage")
+    assert "Applications in Natural Language Processing" in found.texts
+    assert "Nothing found" in narrowed.texts and "Natural Language" not in narrowed.texts
+    assert "The notes have no video `nOtInVaUlT1`." in unknown.texts
+
+
 def test_a_direct_message_is_answered_in_the_conversation_and_in_its_thread_if_it_has_one(
     slack: BoltDispatcher, fake_slack: FakeSlack
 ) -> None:
