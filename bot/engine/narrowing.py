@@ -4,14 +4,15 @@ Pure. `in:FOLDER`, `tag:TAG` and `video:ID` (or `video:ID@SECONDS`) words (any c
 the query) are taken out of the query and name the notes to search: under any of the folders named AND carrying any
 of the tags named AND on any of the videos named, and always within the channel's own scope, never outside it.
 Folders and tags the vault does not have are named back with the closest ones it has (rapidfuzz), rather than
-silently finding nothing, and a video it has no note on is named back too. A YouTube link pasted into a question in
-Slack is read as its `video:` word (bot.slack.payloads).
+silently finding nothing. A YouTube link pasted into a question in Slack is read as its `video:` word
+(bot.slack.payloads); a video the vault has no note on narrows nothing beside words of the question's own
+(`known_videos`), and is named back when the question is nothing else.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -55,6 +56,17 @@ def _video_link(value: str) -> VideoLink:
     if match is None:  # an `@` and more than a moment: all of it names the video (none has such an id)
         return VideoLink(value, None)
     return VideoLink(match.group(1), int(match.group(2)) if match.group(2) else None)
+
+
+def known_videos(note_sets: NoteSets, narrowing: Narrowing) -> Narrowing:
+    """The narrowing without the videos the vault has no note on, where the query has words of its own: a link pasted
+    beside a question is its context rather than a command, so such a video leaves the question to the rest of the
+    narrowing. A question of nothing but videos keeps them all (and is told which the notes lack)."""
+    unknown = set(note_sets.unknown(narrowing.videos).videos)
+    if not narrowing.query or not unknown:
+        return narrowing
+    links = tuple(link for link in narrowing.links if link.video_id not in unknown)
+    return replace(narrowing, videos=Scope(videos=tuple(link.video_id for link in links)), links=links)
 
 
 def close_matches(name: str, known: list[str]) -> list[str]:

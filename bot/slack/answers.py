@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from bot.engine.follow_up import ThreadContext, search_follow_up
-from bot.engine.narrowing import holds_notes, notes_within, read_narrowing, unknown_names
+from bot.engine.narrowing import holds_notes, known_videos, notes_within, read_narrowing, unknown_names
 from bot.engine.scope import Scope
 from bot.engine.search import Hit, Searcher, section_hit
 from bot.engine.site import NoteSite
@@ -120,7 +120,7 @@ def scoped_search(
 ) -> Search:
     """The hits for `query` (asked with a thread's `context`) within the channel's `scope` and the query's own
     `in:`/`tag:`, reading it once."""
-    narrowing = read_narrowing(query)
+    narrowing = known_videos(searcher.note_sets, read_narrowing(query))
     unknown = unknown_names(searcher.note_sets, narrowing)
     if unknown:
         return Search(query, [], problem=_unknown_names(unknown))

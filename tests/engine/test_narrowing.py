@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.engine.narrowing import holds_notes, notes_within, read_narrowing, unknown_names
+from bot.engine.narrowing import holds_notes, known_videos, notes_within, read_narrowing, unknown_names
 from bot.engine.scope import Scope
 from bot.engine.search import Searcher
 from bot.engine.youtube import VideoLink
@@ -39,7 +39,7 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
 
 
 def found(searcher: Searcher, query: str, channel: Scope | None = None) -> set[str]:
-    narrowing = read_narrowing(query)
+    narrowing = known_videos(searcher.note_sets, read_narrowing(query))
     within = notes_within(searcher.note_sets, channel, narrowing)
     return {hit.note for hit in searcher.search(narrowing.query, 10, within=within)}
 
@@ -102,7 +102,15 @@ def test_a_video_word_keeps_the_video_id_as_written_with_its_moment_if_named() -
     assert narrowing.narrows
 
 
-def test_a_video_the_vault_has_no_note_on_is_named_back(searcher: Searcher) -> None:
-    assert unknown_names(searcher.note_sets, read_narrowing("video:lexchess001 video:nOtInVaUlT1 chess")) == [
-        ("video", "nOtInVaUlT1", [])
-    ]
+def test_a_video_the_vault_has_no_note_on_narrows_nothing_beside_words_and_alone_is_named_back(
+    searcher: Searcher,
+) -> None:
+    beside = known_videos(searcher.note_sets, read_narrowing("video:lexchess001 video:nOtInVaUlT1 chess"))
+    assert beside.videos == Scope(videos=("lexchess001",)) and not unknown_names(searcher.note_sets, beside)
+    assert found(searcher, "video:nOtInVaUlT1 computer") == {
+        "lexfridman/vision.md",
+        "lexfridman/chess.md",
+        "allin/markets.md",
+    }
+    alone = known_videos(searcher.note_sets, read_narrowing("video:nOtInVaUlT1"))
+    assert unknown_names(searcher.note_sets, alone) == [("video", "nOtInVaUlT1", [])]

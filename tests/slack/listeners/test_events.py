@@ -67,12 +67,21 @@ def test_a_mention_with_a_link_to_a_video_searches_only_the_notes_on_that_video(
 ) -> None:
     mention(slack, "machines")  # the deep-learning note has them
     mention(slack, "what does <https://youtu.be/aBcDeFgHiJk> say about machines?")  # the zeppelin note has not
-    mention(slack, "<https://youtu.be/nOtInVaUlT1> machines")
 
-    found, narrowed, unknown = fake_slack.calls_to("chat.postMessage")
+    found, narrowed = fake_slack.calls_to("chat.postMessage")
     assert "Applications in Natural Language Processing" in found.texts
     assert "Nothing found" in narrowed.texts and "Natural Language" not in narrowed.texts
-    assert "The notes have no video `nOtInVaUlT1`." in unknown.texts
+
+
+def test_a_link_to_a_video_the_notes_lack_leaves_a_question_to_the_whole_vault_and_alone_is_named_back(
+    slack: BoltDispatcher, fake_slack: FakeSlack
+) -> None:
+    mention(slack, "<https://youtu.be/nOtInVaUlT1> machines")
+    mention(slack, "<https://youtu.be/nOtInVaUlT1>")
+
+    beside, alone = fake_slack.calls_to("chat.postMessage")
+    assert "Applications in Natural Language Processing" in beside.texts
+    assert "The notes have no video `nOtInVaUlT1`." in alone.texts
 
 
 def test_a_direct_message_is_answered_in_the_conversation_and_in_its_thread_if_it_has_one(
