@@ -119,7 +119,7 @@ def scoped_search(
     searcher: Searcher, query: str, limit: int, scope: Scope | None, context: ThreadContext = NO_CONTEXT
 ) -> Search:
     """The hits for `query` (asked with a thread's `context`) within the channel's `scope` and the query's own
-    `in:`/`tag:`, reading it once."""
+    `in:`/`tag:`/`video:`, reading it once."""
     narrowing = known_videos(searcher.note_sets, read_narrowing(query))
     unknown = unknown_names(searcher.note_sets, narrowing)
     if unknown:
@@ -128,7 +128,7 @@ def scoped_search(
     if within is not None and not holds_notes(searcher.note_sets, within):
         return Search(query, [], problem=_outside(scope))
     if not narrowing.query and narrowing.links:
-        return Search(query, _linked_sections(searcher, narrowing.links, within))
+        return Search(query, _linked_sections(searcher, narrowing.links, within)[:limit])
     found = search_follow_up(searcher, narrowing.query, context, limit, within=within)
     suggestions = [] if found.hits else searcher.suggest(narrowing.query or query, within=within)
     return Search(query, found.hits, found.reading.corrections, suggestions=suggestions, in_context=found.in_context)
@@ -139,7 +139,8 @@ def _linked_sections(searcher: Searcher, links: tuple[VideoLink, ...], within: S
     (bot.engine.links: the one covering its moment, or where the video's notes start)."""
     mask = searcher.note_sets.mask(within) if isinstance(within, Scope) else within
     targets = (searcher.links.moment(link, mask) for link in links)
-    return [section_hit(searcher.index, target.section) for target in targets if target is not None]
+    sections = dict.fromkeys(target.section for target in targets if target is not None)  # each once, in order
+    return [section_hit(searcher.index, section) for section in sections]
 
 
 def _nothing_found(search: Search, scope: Scope | None) -> Message:
