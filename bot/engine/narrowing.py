@@ -31,8 +31,12 @@ class Narrowing:
     query: str  # the query without its `in:`, `tag:` and `video:` words
     folders: Scope  # the folders named (`in:`), as a scope
     tags: Scope  # the tags named (`tag:`), as a scope
-    videos: Scope  # the videos named (`video:`), as a scope
-    links: tuple[VideoLink, ...] = ()  # the same, each with its moment where one is named (`video:ID@SECONDS`)
+    links: tuple[VideoLink, ...]  # the videos named (`video:`), each with its moment where one is named
+
+    @property
+    def videos(self) -> Scope:
+        """The videos named, as a scope."""
+        return Scope(videos=tuple(link.video_id for link in self.links))
 
     @property
     def narrows(self) -> bool:
@@ -47,8 +51,7 @@ def read_narrowing(query: str) -> Narrowing:
     rest = " ".join(_OPERATOR.sub(" ", query).split())
     folders = Scope(folders=tuple(folder for folder in named["in"] if folder.strip("/")))
     links = tuple(_video_link(value) for value in named["video"] if value)
-    videos = Scope(videos=tuple(link.video_id for link in links))
-    return Narrowing(rest, folders, Scope(tags=tuple(named["tag"])), videos, links)
+    return Narrowing(rest, folders, Scope(tags=tuple(named["tag"])), links)
 
 
 def _video_link(value: str) -> VideoLink:
@@ -65,8 +68,7 @@ def known_videos(note_sets: NoteSets, narrowing: Narrowing) -> Narrowing:
     unknown = set(note_sets.unknown(narrowing.videos).videos)
     if not narrowing.query or not unknown:
         return narrowing
-    links = tuple(link for link in narrowing.links if link.video_id not in unknown)
-    return replace(narrowing, videos=Scope(videos=tuple(link.video_id for link in links)), links=links)
+    return replace(narrowing, links=tuple(link for link in narrowing.links if link.video_id not in unknown))
 
 
 def close_matches(name: str, known: list[str]) -> list[str]:
